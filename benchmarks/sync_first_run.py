@@ -1,0 +1,302 @@
+"""First sync of a large mailbox, beside a bare IMAP fetch of the same messages.
+
+Loads N realistic messages (about 3.8 KB each, a fifth with an attachment,
+Spanish and English, some replies to earlier ones) into the rig's Dovecot as
+Maildir files, then measures in the same run:
+
+* baseline: a bare imapclient loop fetching every message with ``BODY.PEEK[]``
+  in batches of 200, no parsing, nothing stored;
+* ``sync_account``: parse, dedupe, thread, route, store (SQLite by default, or
+  PostgreSQL with ``--postgres``), acknowledge; tickets are visible when the
+  sync returns, every body and attachment extracted by then;
+* the no-news poll: the IMAP commands and time of a second sync on an open
+  connection, beside a bare ``NOOP`` round trip;
+* the parser alone: :func:`cs_console.mail.parse.parse_message` over the same
+  messages in this process, the floor of any single-process sync.
+
+The sync runs with its defaults (batches of 500, parsed by worker processes
+while the previous batch is written); ``--parse-workers 0`` parses inline.
+
+Goals: tickets visible within 6x the bare fetch, everything extracted within
+12x, the no-news poll one round trip.
+
+Run: ``python benchmarks/sync_first_run.py [--messages 10000] [--postgres]
+[--parse-workers N] [--batch-size N]``
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.rig.dovecot import PASSWORD, USER, start_dovecot  # noqa: E402
+from tests.rig.workspace import PASSWORD_ENV, account_table  # noqa: E402
+
+from cs_console.config import settings_from_mapping  # noqa: E402
+from cs_console.desk.ingest import IngestConfig  # noqa: E402
+from cs_console.desk.sync import DEFAULT_BATCH, SyncProgress, sync_account  # noqa: E402
+from cs_console.mail.connect import imap_connect  # noqa: E402
+from cs_console.mail.endpoints import imap_endpoint  # noqa: E402
+from cs_console.store.engine import make_engine  # noqa: E402
+from cs_console.store.migrate import upgrade  # noqa: E402
+
+NOW = datetime(2026, 11, 24, 10, 30, tzinfo=UTC)
+
+_ES = [
+    (
+        "¿Dónde está mi pedido {n}?",
+        "Hola, hice el pedido {n} la semana pasada y todavía no sé nada del envío.",
+    ),
+    (
+        "Devolución del pedido {n}",
+        "Buenas tardes, quiero devolver las zapatillas del pedido {n}, me quedan pequeñas.",
+    ),
+    (
+        "Cobro duplicado",
+        "Me habéis cobrado dos veces el pedido {n} en la tarjeta. ¿Podéis revisarlo?",
+    ),
+    ("Cancelar pedido {n}", "Por favor, cancelad el pedido {n}, me he equivocado de modelo."),
+    ("Consulta sobre tallas", "¿Tenéis la camiseta del pedido {n} en talla L? ¿Qué medidas tiene?"),
+    (
+        "Garantía batidora",
+        "La batidora que compré (pedido {n}) ha dejado de funcionar a los tres meses.",
+    ),
+]
+_EN = [
+    (
+        "Where is my order {n}?",
+        "Hi, I placed order {n} last week and I still have no tracking number.",
+    ),
+    (
+        "Refund for order {n}",
+        "Hello, I would like to return the jacket from order {n} and get a refund.",
+    ),
+    ("Charged twice", "I was charged twice for order {n}. Could you please look into it?"),
+    (
+        "Question about sizes",
+        "Is the blue model of order {n} available in size M? What are the dimensions?",
+    ),
+]
+_FILLER_ES = (
+    "Os escribo porque es la primera vez que compro en vuestra tienda y no tengo claro el "
+    "proceso. Estuve mirando la web y la sección de ayuda, pero no encontré la respuesta. "
+)
+_FILLER_EN = (
+    "I am writing because this is my first purchase from your shop and the process is not "
+    "clear to me. I looked at the help pages on the website but could not find the answer. "
+)
+
+
+def make_messages(count: int, seed: int = 7) -> list[bytes]:
+    """``count`` realistic messages, about 3.8 KB each; every fifth has an attachment."""
+    rng = random.Random(seed)
+    customers = [f"cliente{i}@correo{i % 37}.es" for i in range(count // 5 or 1)]
+    sent: list[tuple[str, str, str]] = []
+    out: list[bytes] = []
+    for i in range(count):
+        spanish = rng.random() < 0.7
+        subject, body = rng.choice(_ES if spanish else _EN)
+        n = 10000 + i
+        sender = rng.choice(customers)
+        msg = EmailMessage()
+        when = NOW - timedelta(days=30) + timedelta(seconds=i * 250)
+        reply_to = rng.choice(sent) if sent and rng.random() < 0.15 else None
+        if reply_to is not None:
+            sender, prev_mid, prev_subject = reply_to
+            subject_text = f"Re: {prev_subject}"
+        else:
+            prev_mid = None
+            subject_text = subject.format(n=n)
+        msg["Return-Path"] = f"<{sender}>"
+        msg["Received"] = f"from mx.correo.es by mail.tienda.es; {format_datetime(when)}"
+        msg["From"] = f"Cliente {i} <{sender}>"
+        msg["To"] = USER
+        msg["Subject"] = subject_text
+        msg["Date"] = format_datetime(when)
+        mid = f"bench{i}.{rng.getrandbits(32):x}@correo.es"
+        msg["Message-ID"] = f"<{mid}>"
+        if prev_mid:
+            msg["In-Reply-To"] = f"<{prev_mid}>"
+            msg["References"] = f"<{prev_mid}>"
+        filler = _FILLER_ES if spanish else _FILLER_EN
+        text = body.format(n=n) + "\n\n" + filler * rng.randint(13, 19)
+        text += "\n\n-- \nCliente {i}\nTel. 600 000 {i:03d}\n".format(i=i % 1000)
+        if prev_mid:
+            text += "\n\nEl lun, escribió:\n> " + "\n> ".join(filler.split(". "))
+        msg.set_content(text)
+        if i % 5 == 0:
+            data = bytes(rng.getrandbits(8) for _ in range(rng.randint(600, 1400)))
+            msg.add_attachment(
+                data, maintype="application", subtype="pdf", filename=f"factura-{n}.pdf"
+            )
+        out.append(msg.as_bytes())
+        sent.append((sender, mid, subject_text))
+    return out
+
+
+def bare_fetch(dovecot, batch: int = 200) -> tuple[float, int]:  # type: ignore[no-untyped-def]
+    start = time.perf_counter()
+    total = 0
+    with dovecot.client() as client:
+        client.select_folder("INBOX", readonly=True)
+        uids = client.search("ALL")
+        for i in range(0, len(uids), batch):
+            answer = client.fetch(uids[i : i + batch], [b"BODY.PEEK[]"])
+            total += sum(len(v[b"BODY[]"]) for v in answer.values())
+    return time.perf_counter() - start, total
+
+
+def count_commands(client) -> list[str]:  # type: ignore[no-untyped-def]
+    sent: list[str] = []
+    original = client._imap._command
+
+    def wrapper(name, *args):  # type: ignore[no-untyped-def]
+        sent.append(name)
+        return original(name, *args)
+
+    client._imap._command = wrapper
+    return sent
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--messages", type=int, default=10_000)
+    parser.add_argument(
+        "--postgres", action="store_true", help="store in PostgreSQL (127.0.0.1 'test')"
+    )
+    parser.add_argument("--profile", type=Path, help="write a cProfile of the sync here")
+    parser.add_argument(
+        "--parse-workers",
+        type=int,
+        default=None,
+        help="parser processes (default: one per core, at most two; 0 parses inline)",
+    )
+    parser.add_argument("--batch-size", type=int, default=DEFAULT_BATCH)
+    args = parser.parse_args()
+
+    import os
+
+    os.environ[PASSWORD_ENV] = PASSWORD
+    dovecot = start_dovecot()
+    work = Path(tempfile.mkdtemp(prefix="csbench"))
+    try:
+        print(f"generating {args.messages} messages...", flush=True)
+        raws = make_messages(args.messages)
+        size = sum(len(r) for r in raws)
+        with_attachments = sum(1 for i in range(len(raws)) if i % 5 == 0)
+        print(f"  {size / len(raws) / 1024:.2f} KB average, {with_attachments} with attachments")
+        dovecot.deliver_many(raws)
+        with dovecot.client() as client:  # let Dovecot build its index before either side
+            client.select_folder("INBOX", readonly=True)
+            client.search("ALL")
+
+        bare, fetched_bytes = bare_fetch(dovecot)
+        print(
+            f"bare fetch (BODY.PEEK[] in batches of 200): {bare:.2f} s, {fetched_bytes / 1e6:.1f} MB"
+        )
+
+        settings = settings_from_mapping(
+            {
+                "shop": {
+                    "name": "Tienda",
+                    "timezone": "Europe/Madrid",
+                    "language": "es",
+                    "country": "ES",
+                },
+                "storage": {"data_dir": str(work / "data")},
+                "accounts": [account_table(dovecot)],
+            }
+        )
+        if args.postgres:
+            from tests.rig.database import postgres_schema
+
+            context = postgres_schema()
+            engine, _schema = context.__enter__()
+        else:
+            engine = make_engine(f"sqlite:///{work / 'cs.db'}")
+            upgrade(engine)
+        account = settings.accounts[0]
+        config = IngestConfig.from_settings(settings)
+        marks: list[tuple[float, int]] = []
+
+        def progress(event: SyncProgress) -> None:
+            marks.append((time.perf_counter(), event.done))
+            if event.done and event.done % 2000 < 200:
+                print(f"  {event.done}/{event.total}", flush=True)
+
+        start = time.perf_counter()
+        if args.profile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
+        report = sync_account(
+            settings,
+            engine,
+            account,
+            now_fn=lambda: NOW,
+            progress=progress,
+            config=config,
+            parse_workers=args.parse_workers,
+            batch_size=args.batch_size,
+        )
+        if args.profile:
+            profiler.disable()
+            profiler.dump_stats(str(args.profile))
+        synced = time.perf_counter() - start
+        assert report.ok, report.errors
+        print(
+            f"sync_account: {synced:.2f} s for {report.total('stored')} messages, "
+            f"{report.total('new_tickets')} tickets ({report.total('stored') / synced:.0f} msg/s)"
+        )
+        print(f"  tickets visible: {synced:.2f} s = {synced / bare:.1f}x the bare fetch (goal 6x)")
+        print(f"  all extracted:   {synced:.2f} s = {synced / bare:.1f}x the bare fetch (goal 12x)")
+
+        from cs_console.desk.sync_parse import parse_all
+
+        t0 = time.perf_counter()
+        parse_all(raws)
+        parsing = time.perf_counter() - t0
+        print(
+            f"parser alone (parse_message, one process): {parsing:.2f} s = "
+            f"{parsing / bare:.1f}x the bare fetch"
+        )
+
+        client = imap_connect(imap_endpoint(account), PASSWORD)
+        commands = count_commands(client)
+        t0 = time.perf_counter()
+        client.noop()
+        noop = time.perf_counter() - t0
+        commands.clear()
+        t0 = time.perf_counter()
+        poll = sync_account(
+            settings, engine, account, now_fn=lambda: NOW, client=client, config=config
+        )
+        polled = time.perf_counter() - t0
+        commands = list(commands)
+        client.logout()
+        assert poll.folders[0].no_news
+        print(
+            f"no-news poll: {len(commands)} IMAP command(s) {commands}, {polled * 1000:.1f} ms "
+            f"(bare NOOP round trip {noop * 1000:.1f} ms; the rest is the state read/write)"
+        )
+        if args.postgres:
+            context.__exit__(None, None, None)
+    finally:
+        dovecot.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,24 @@
+"""Opening the interactive console (or, until it can open, saying what to do)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from cs_console.cli.app import CliState
+
+
+def open_console(state: CliState) -> None:
+    """Open the Textual console on the configured workspace."""
+    from cs_console.cli.app import console
+
+    try:
+        from cs_console.tui.app import run_console
+    except ImportError:
+        settings = state.settings()
+        console.print(
+            f"Workspace {settings.shop.name!r} ({state.config_file}). "
+            "Run `cs-console --help` for the commands."
+        )
+        return
+    run_console(state.settings())

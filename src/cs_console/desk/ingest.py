@@ -1,0 +1,1038 @@
+"""One incoming message into the desk: dedupe, thread, route, store, acknowledge.
+
+:func:`ingest_raw` takes the raw bytes of an email (from IMAP or from
+``cs-console enqueue --raw``) and :func:`ingest_contact` a message from another
+channel (a form, a chat). Both work inside the caller's transaction: the sync
+commits a batch of messages together with the folder state that moved past
+them, so a crash never records one without the other.
+
+De-duplication: a message is the same as one already stored when its
+Message-ID and its *content hash* both match. The hash
+(:func:`dedupe_hash`) covers the Message-ID, Date, From, Subject and the body
+bytes, and leaves out the trace headers a server adds on delivery
+(Received, Delivered-To, Return-Path...), so the same email delivered to two of
+the shop's addresses is recognised, while a sender reusing a Message-ID for
+different mail is not mistaken for a duplicate. Without a Message-ID the hash
+covers the whole raw message.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import select as sa_select
+from sqlalchemy import text
+from sqlmodel import Session, col, select
+
+from cs_console.desk.autoreply import (
+    AutoReplySettings,
+    build_acknowledgement,
+    enqueue_acknowledgement,
+    expected_answer,
+    recently_acknowledged,
+)
+from cs_console.desk.bulk import BulkRows, bulk_rows, collect
+from cs_console.desk.routing import RoutingInput, RoutingSettings, route
+from cs_console.desk.sla.calendar import CalendarSet
+from cs_console.desk.sla.settings import SlaSettings
+from cs_console.desk.surveys import record_survey_reply
+from cs_console.desk.threading import (
+    ThreadDecision,
+    ThreadingSettings,
+    ThreadLookup,
+    decide_thread,
+)
+from cs_console.desk.ticket_sla import TicketClock
+from cs_console.desk.tickets import (
+    add_message,
+    add_message_row,
+    create_ticket,
+    get_or_create_agent,
+    get_or_create_customer,
+    get_ticket,
+    normalize_tag,
+    record_event,
+    reopen,
+    tags_of,
+)
+from cs_console.mail.automation import classify_automated
+from cs_console.mail.parse import ParsedMessage, parse_headers, parse_message
+from cs_console.store.attachments import store_blob
+from cs_console.store.models import (
+    OPEN_STATUSES,
+    Attachment,
+    Customer,
+    Direction,
+    Message,
+    MessageRaw,
+    OutboxItem,
+    Survey,
+    Ticket,
+    TicketTag,
+)
+from cs_console.textsafe import one_line, safe_filename, strip_controls
+
+if TYPE_CHECKING:
+    from cs_console.config import AccountSettings, Settings
+
+__all__ = [
+    "BatchLookups",
+    "IngestConfig",
+    "IngestResult",
+    "SourceRef",
+    "dedupe_hash",
+    "flush_batch",
+    "ingest_contact",
+    "ingest_raw",
+    "quarantine_raw",
+    "written_at",
+]
+
+UNKNOWN_SENDER = "unknown-sender@invalid"
+_HEADER_END = re.compile(rb"\r?\n\r?\n")
+_FUTURE_SLACK = timedelta(minutes=15)
+_PAST_LIMIT = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    """Where a message was found: an account's folder, at a UID."""
+
+    account: str
+    folder: str
+    uidvalidity: int
+    uid: int
+    internal_date: datetime | None = None
+
+
+@dataclass
+class IngestConfig:
+    """Everything the ingest needs from the settings, prepared once per run."""
+
+    own_addresses: frozenset[str]
+    accounts: dict[str, AccountSettings]
+    attachments_dir: Path
+    shop_name: str = "My shop"
+    shop_language: str = "en"
+    threading: ThreadingSettings = field(default_factory=ThreadingSettings)
+    routing: RoutingSettings = field(default_factory=RoutingSettings)
+    autoreply: AutoReplySettings = field(default_factory=AutoReplySettings)
+    sla: SlaSettings = field(default_factory=SlaSettings)
+    calendars: CalendarSet | None = None
+    clock: TicketClock | None = None  # keeps the tickets' cached SLA columns current
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> IngestConfig:
+        """Build from the workspace settings (sections not in the file take their defaults)."""
+        own = frozenset(a.address.strip().lower() for a in settings.accounts)
+        calendars = CalendarSet.from_settings(
+            settings.business_hours,
+            timezone=settings.shop.timezone,
+            country=settings.shop.country,
+            region=settings.shop.region,
+        )
+        return cls(
+            own_addresses=own,
+            accounts={a.name: a for a in settings.accounts},
+            attachments_dir=settings.attachments_dir,
+            shop_name=settings.shop.name,
+            shop_language=settings.shop.language,
+            threading=getattr(settings, "threading", None) or ThreadingSettings(),
+            routing=getattr(settings, "routing", None) or RoutingSettings(),
+            autoreply=getattr(settings, "autoreply", None) or AutoReplySettings(),
+            sla=settings.sla,
+            calendars=calendars,
+            clock=TicketClock(settings),
+        )
+
+    @property
+    def default_account(self) -> str | None:
+        return next(iter(self.accounts), None)
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    """What happened to one message.
+
+    ``outcome`` is one of ``new_ticket``, ``appended``, ``reopened``,
+    ``follow_up`` (a new ticket linked to a closed one), ``duplicate`` (already
+    stored), ``own`` (our own outgoing mail, not ingested) or ``quarantined``
+    (stored raw on a ticket with a warning after an error).
+    """
+
+    outcome: str
+    ticket_id: int | None = None
+    message_row_id: int | None = None
+    warnings: tuple[str, ...] = ()
+    acknowledged: bool = False
+
+    @property
+    def stored(self) -> bool:
+        return self.outcome in ("new_ticket", "appended", "reopened", "follow_up", "quarantined")
+
+
+def dedupe_hash(raw: bytes, parsed: ParsedMessage | None = None) -> str:
+    """The content hash that, with the Message-ID, identifies an email (module docstring)."""
+    data = raw.replace(b"\r\n", b"\n")
+    digest = hashlib.sha256()
+    if parsed is None or not parsed.message_id:
+        digest.update(b"raw\n")
+        digest.update(data.rstrip())
+        return digest.hexdigest()
+    match = _HEADER_END.search(data)
+    body = data[match.end() :] if match else b""
+    sender = parsed.sender.address.lower() if parsed.sender else ""
+    date = parsed.date.isoformat() if parsed.date else ""
+    digest.update(f"{parsed.message_id}\n{date}\n{sender}\n{parsed.subject}\n".encode())
+    digest.update(body.rstrip())
+    return digest.hexdigest()
+
+
+def written_at(date: datetime | None, arrived: datetime) -> datetime:
+    """When the customer wrote: the Date header unless it is absent or implausible."""
+    if date is None:
+        return arrived
+    if date.tzinfo is None:
+        date = date.replace(tzinfo=UTC)
+    if date > arrived + _FUTURE_SLACK or date < arrived - _PAST_LIMIT:
+        return arrived
+    return date
+
+
+def _cut(text: str | None, limit: int) -> str:
+    return (text or "")[:limit]
+
+
+def _utc(at: datetime | None) -> datetime | None:
+    if at is None:
+        return None
+    return at.replace(tzinfo=UTC) if at.tzinfo is None else at.astimezone(UTC)
+
+
+def find_duplicate(session: Session, message_id: str | None, content_hash: str) -> Message | None:
+    """A stored message with this Message-ID and content hash (both must match)."""
+    query = select(Message).where(Message.content_hash == content_hash)
+    if message_id:
+        query = query.where(Message.message_id == _cut(message_id, 998))
+    else:
+        query = query.where(col(Message.message_id).is_(None))
+    return session.exec(query.limit(1)).first()
+
+
+def is_our_message_id(session: Session, message_id: str) -> bool:
+    """Whether this Message-ID is one we sent (an outgoing message or an outbox row)."""
+    mid = _cut(message_id, 998)
+    out = session.exec(
+        select(Message.id)
+        .where(Message.message_id == mid, Message.direction == Direction.OUT.value)
+        .limit(1)
+    ).first()
+    if out is not None:
+        return True
+    row = session.exec(
+        select(OutboxItem.id).where(col(OutboxItem.message_id).in_([mid, f"<{mid}>"])).limit(1)
+    ).first()
+    return row is not None
+
+
+def _chunked(values: list[str], size: int = 400) -> list[list[str]]:
+    return [values[i : i + size] for i in range(0, len(values), size)]
+
+
+class IdAllocator:
+    """Primary keys reserved for a batch, so its rows reach the database in a few statements.
+
+    Rows with their ids set need no flush each to learn them: the batch is
+    written by the unit of work in one go at commit. PostgreSQL hands out
+    sequence values (safe beside any other writer); on SQLite the batch's
+    write transaction (``BEGIN IMMEDIATE``) keeps other writers out, so
+    counting on from ``max(id)`` is safe. Every customer, ticket and message
+    the batch adds must take its id from here.
+    """
+
+    BLOCK = 256  # a batch of 500 messages needs a few blocks per table
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.postgres = session.get_bind().dialect.name == "postgresql"
+        self.pools: dict[str, list[int]] = {}
+        self.next: dict[str, int] = {}
+
+    def __call__(self, model: type[Customer] | type[Ticket] | type[Message]) -> int:
+        table = str(model.__tablename__)
+        if self.postgres:
+            pool = self.pools.setdefault(table, [])
+            if not pool:
+                values = self.session.execute(
+                    text(
+                        "SELECT nextval(pg_get_serial_sequence(:t, 'id')) "
+                        "FROM generate_series(1, :n)"
+                    ),
+                    {"t": table, "n": self.BLOCK},
+                ).scalars()
+                pool.extend(sorted((int(v) for v in values), reverse=True))
+            return pool.pop()
+        if table not in self.next:
+            current = self.session.execute(
+                text(f"SELECT coalesce(max(id), 0) FROM {table}")  # a table name of ours
+            ).scalar_one()
+            self.next[table] = int(current) + 1
+        value = self.next[table]
+        self.next[table] = value + 1
+        return value
+
+
+class BatchLookups(ThreadLookup):
+    """What a batch of messages needs from the database, fetched in a few queries.
+
+    Built by :meth:`prefetch` from the batch's parsed messages, then kept up to
+    date by :func:`ingest_raw` as it adds customers, tickets and messages, so
+    the batch costs a handful of SELECTs instead of several per message. It
+    also gives the session a collector (:mod:`cs_console.desk.bulk`): the
+    batch's messages, raw bytes, attachments, tags and events are written by
+    :func:`flush_batch` in a few executemany INSERTs.
+    """
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(session)
+        self.rows: BulkRows = collect(session)
+        self.stored: dict[tuple[str | None, str], tuple[str, int, int | None]] = {}
+        self.ours: set[str] = set()
+        self.customers: dict[str, Customer] = {}
+        self.ref_tickets: dict[str, int] = {}
+        self.open_by_customer: dict[int, list[Ticket]] = {}
+        self.ids = IdAllocator(session)
+        self.acknowledged: set[int] = set()  # customers acknowledged in this batch
+        self.new_tags: dict[int, list[str]] = {}  # tags of the tickets this batch opened
+        self.agents: dict[str, int] = {}
+        self.absent: set[str] = set()  # senders looked up in the prefetch and not found
+        self.survey_checked: set[int] = set()  # tickets whose survey the prefetch looked for
+        self.surveyed: set[int] = set()  # ... and those that have a sent survey
+
+    @classmethod
+    def prefetch(
+        cls,
+        session: Session,
+        items: list[tuple[ParsedMessage, str]],
+        *,
+        config: IngestConfig,
+        earliest: datetime,
+    ) -> BatchLookups:
+        """Fetch duplicates, our Message-IDs, customers, referenced and open tickets at once."""
+        self = cls(session)
+        for rule in config.routing.all_rules():
+            if rule.assignee and rule.assignee not in self.agents:
+                agent = get_or_create_agent(session, rule.assignee, now=earliest)
+                assert agent.id is not None
+                self.agents[rule.assignee] = agent.id
+        mids = sorted({p.message_id[:998] for p, _ in items if p.message_id})
+        refs = sorted({r for p, _ in items for r in (*p.in_reply_to, *p.references) if r})
+        no_mid_hashes = [h for p, h in items if not p.message_id]
+        for chunk in _chunked(sorted(set(mids) | set(refs))):
+            rows = session.execute(
+                sa_select(  # type: ignore[call-overload]
+                    Message.message_id,
+                    Message.content_hash,
+                    Message.direction,
+                    Message.ticket_id,
+                    Message.id,
+                ).where(col(Message.message_id).in_(chunk))
+            ).all()
+            for mid, digest, direction, ticket_id, row_id in rows:
+                if mid is None:
+                    continue
+                self.stored.setdefault((mid, digest or ""), (direction, ticket_id, row_id))
+                self.ref_tickets.setdefault(mid, ticket_id)
+                if direction == Direction.OUT.value:
+                    self.ours.add(mid)
+            bracketed = [f"<{m}>" for m in chunk]
+            rows2 = session.exec(
+                select(OutboxItem.message_id, OutboxItem.ticket_id).where(
+                    col(OutboxItem.message_id).in_(chunk + bracketed)
+                )
+            ).all()
+            for mid, ticket_id in rows2:
+                self.ours.add(mid.strip("<>"))
+                if ticket_id is not None:
+                    self.ref_tickets.setdefault(mid.strip("<>"), ticket_id)
+        for chunk in _chunked(no_mid_hashes):
+            rows3 = session.exec(
+                select(
+                    Message.content_hash, Message.direction, Message.ticket_id, Message.id
+                ).where(col(Message.message_id).is_(None), col(Message.content_hash).in_(chunk))
+            ).all()
+            for digest, direction, ticket_id, row_id in rows3:
+                self.stored.setdefault((None, digest or ""), (direction, ticket_id, row_id))
+        senders = sorted({p.sender.address.strip().lower()[:320] for p, _ in items if p.sender})
+        for chunk in _chunked(senders):
+            for customer in session.exec(select(Customer).where(col(Customer.email).in_(chunk))):
+                self.customers[customer.email] = customer
+        self.absent = set(senders) - set(self.customers)
+        ticket_ids = sorted(set(self.ref_tickets.values()))
+        for i in range(0, len(ticket_ids), 400):
+            session.exec(select(Ticket).where(col(Ticket.id).in_(ticket_ids[i : i + 400]))).all()
+        customer_ids = [c.id for c in self.customers.values() if c.id is not None]
+        since = earliest - config.threading.subject_window_delta
+        for cid in customer_ids:
+            self.open_by_customer[cid] = []
+        for i in range(0, len(customer_ids), 400):
+            tickets = session.exec(
+                select(Ticket).where(
+                    col(Ticket.customer_id).in_(customer_ids[i : i + 400]),
+                    col(Ticket.status).in_([s.value for s in OPEN_STATUSES]),
+                    col(Ticket.updated_at) >= since,
+                )
+            ).all()
+            for ticket in tickets:
+                self.open_by_customer[ticket.customer_id].append(ticket)
+        checked = set(ticket_ids)
+        checked.update(t.id for ts in self.open_by_customer.values() for t in ts if t.id)
+        ordered = sorted(checked)
+        for i in range(0, len(ordered), 400):
+            self.surveyed.update(
+                session.exec(
+                    select(Survey.ticket_id).where(
+                        col(Survey.ticket_id).in_(ordered[i : i + 400]),
+                        col(Survey.sent_at).is_not(None),
+                    )
+                ).all()
+            )
+        self.survey_checked = checked
+        return self
+
+    def may_have_survey(self, ticket: Ticket) -> bool:
+        """False when the prefetch knows ``ticket`` has no sent survey (or the batch opened it)."""
+        if ticket.id is None or ticket.id in self.new_tags:
+            return False
+        return ticket.id not in self.survey_checked or ticket.id in self.surveyed
+
+    def duplicate(
+        self, message_id: str | None, content_hash: str
+    ) -> tuple[str, int, int | None] | None:
+        return self.stored.get((message_id[:998] if message_id else None, content_hash))
+
+    def tickets_by_message_ids(self, ids: list[str]) -> dict[str, Ticket]:
+        found: dict[str, Ticket] = {}
+        for mid in ids:
+            ticket_id = self.ref_tickets.get(mid)
+            if ticket_id is not None:
+                ticket = self.session.get(Ticket, ticket_id)
+                if ticket is not None:
+                    found[mid] = ticket
+        return found
+
+    def open_tickets(self, customer_id: int, since: datetime) -> list[Ticket]:
+        if customer_id not in self.open_by_customer:
+            return super().open_tickets(customer_id, since)
+        open_values = {s.value for s in OPEN_STATUSES}
+        tickets = [
+            t
+            for t in self.open_by_customer[customer_id]
+            if t.status in open_values and t.updated_at >= since and t.merged_into_id is None
+        ]
+        return sorted(tickets, key=lambda t: t.updated_at, reverse=True)
+
+    def remember(
+        self,
+        message_id: str | None,
+        content_hash: str,
+        row_id: int,
+        ticket: Ticket,
+        *,
+        new_ticket: bool,
+    ) -> None:
+        key = (message_id, content_hash)
+        self.stored.setdefault(key, (Direction.IN.value, ticket.id or 0, row_id))
+        if message_id and ticket.id is not None:
+            self.ref_tickets.setdefault(message_id, ticket.id)
+        if new_ticket:
+            self.open_by_customer.setdefault(ticket.customer_id, []).append(ticket)
+
+
+_FLUSH_ORDER: tuple[type, ...] = (Customer, Ticket, Message)
+
+
+def flush_batch(session: Session) -> None:
+    """Write a batch's new rows parents first: customers, tickets, messages, then the rest.
+
+    The tables have foreign keys but no ORM relationships, so one flush would
+    not order the inserts; a batch ingest runs under ``no_autoflush`` and calls
+    this before committing. The rows queued in the session's collector
+    (:mod:`cs_console.desk.bulk`) go in after the ORM customers, tickets and
+    messages and before the other ORM objects, which may point at them.
+    """
+    pending = list(session.new)
+    for item in pending:
+        session.expunge(item)
+    for model in _FLUSH_ORDER:
+        session.add_all([item for item in pending if type(item) is model])
+        session.flush()
+    rows = bulk_rows(session)
+    if rows is not None:
+        rows.write(session)
+    session.add_all([item for item in pending if type(item) not in _FLUSH_ORDER])
+    session.flush()
+
+
+def _customer(
+    session: Session, lookups: BatchLookups | None, address: str, name: str, now: datetime
+) -> Customer:
+    if lookups is None:
+        return get_or_create_customer(session, address, name=name, now=now)
+    customer = lookups.customers.get(address)
+    if customer is None:
+        found = None
+        if address not in lookups.absent:
+            found = session.exec(select(Customer).where(Customer.email == address)).first()
+        if found is not None:  # not in the prefetch (a quarantined message's sender)
+            lookups.customers[address] = found
+            return found
+        customer = Customer(
+            id=lookups.ids(Customer), email=address, name=name.strip(), created_at=now
+        )
+        session.add(customer)
+        lookups.customers[address] = customer
+        assert customer.id is not None
+        lookups.open_by_customer[customer.id] = []
+    elif name and not customer.name:
+        customer.name = name.strip()
+        session.add(customer)
+    return customer
+
+
+def ingest_raw(
+    session: Session,
+    raw: bytes,
+    *,
+    config: IngestConfig,
+    now: datetime,
+    source: SourceRef | None = None,
+    account: str | None = None,
+    channel: str = "email",
+    received_at: datetime | None = None,
+    parsed: ParsedMessage | None = None,
+    content_hash: str | None = None,
+    lookups: BatchLookups | None = None,
+) -> IngestResult:
+    """Parse, de-duplicate, thread, route and store one raw email.
+
+    Args:
+        source: The IMAP position it came from (None for ``enqueue --raw``).
+        account: The account it came in on (default: the source's).
+        received_at: When it reached us when there is no IMAP INTERNALDATE.
+        parsed, content_hash, lookups: Given by a batch ingest that parsed
+            its messages and prefetched their rows (:class:`BatchLookups`).
+    """
+    parsed = parsed or parse_message(raw)
+    content_hash = content_hash or dedupe_hash(raw, parsed)
+    if lookups is not None:
+        hit = lookups.duplicate(parsed.message_id, content_hash)
+        if hit is not None:
+            outcome = "own" if hit[0] == Direction.OUT.value else "duplicate"
+            return IngestResult(outcome, hit[1], hit[2])
+        if parsed.message_id and parsed.message_id[:998] in lookups.ours:
+            return IngestResult("own")
+    else:
+        existing = find_duplicate(session, parsed.message_id, content_hash)
+        if existing is not None:
+            outcome = "own" if existing.direction == Direction.OUT.value else "duplicate"
+            return IngestResult(outcome, existing.ticket_id, existing.id)
+        if parsed.message_id and is_our_message_id(session, parsed.message_id):
+            return IngestResult("own")
+    sender = parsed.sender.address.strip().lower() if parsed.sender else ""
+    if sender and sender in config.own_addresses:
+        return IngestResult("own")
+
+    account = account or (source.account if source else None)
+    arrived = _utc(source.internal_date if source else None) or _utc(received_at) or now
+    wrote = written_at(parsed.date, arrived)
+    verdict = classify_automated(parsed, own_addresses=config.own_addresses)
+    warnings = list(parsed.warnings)
+    if sender:
+        name = _cut(parsed.sender.name if parsed.sender else "", 300)
+        customer = _customer(session, lookups, _cut(sender, 320), name, now)
+    else:
+        warnings.append("the message has no readable sender address")
+        customer = _customer(session, lookups, UNKNOWN_SENDER, "(unknown sender)", now)
+
+    decision = decide_thread(
+        session,
+        sender=sender or UNKNOWN_SENDER,
+        customer_id=customer.id,
+        subject=parsed.subject,
+        in_reply_to=parsed.in_reply_to,
+        references=parsed.references,
+        at=wrote,
+        settings=config.threading,
+        own_addresses=config.own_addresses,
+        automated=verdict.automated,
+        lookup=lookups,
+    )
+    survey_ticket = decision.ticket or decision.follow_up_of
+    if (
+        survey_ticket is not None
+        and not verdict.automated
+        and (lookups is None or lookups.may_have_survey(survey_ticket))
+        and record_survey_reply(session, survey_ticket, parsed.new_text or parsed.text, now=arrived)
+    ):
+        # A satisfaction answer: kept on its ticket, which is not reopened or acknowledged.
+        decision = ThreadDecision("append", survey_ticket, "survey answer")
+    recipients = [a.address.lower() for a in (*parsed.to, *parsed.cc)]
+    if decision.action == "new":
+        ticket = _new_ticket(
+            session,
+            config=config,
+            customer=customer,
+            subject=parsed.subject,
+            text=parsed.new_text or parsed.text,
+            sender=sender,
+            recipients=recipients,
+            headers=parsed.headers,
+            channel=channel,
+            language=parsed.language,
+            account=account,
+            created_at=wrote,
+            now=now,
+            follow_up_of=decision.follow_up_of,
+            automated_reason=verdict.reason if verdict.automated else None,
+            lookups=lookups,
+        )
+        outcome = "follow_up" if decision.follow_up_of is not None else "new_ticket"
+    else:
+        assert decision.ticket is not None
+        ticket = decision.ticket
+        outcome = "appended"
+        if decision.action == "reopen":
+            reopen(session, ticket, now=wrote)
+            outcome = "reopened"
+
+    message_id = _add_incoming(
+        session,
+        lookups,
+        ticket,
+        raw,
+        now=now,
+        created_at=arrived,
+        from_name=_cut(parsed.sender.name if parsed.sender else "", 300),
+        from_address=_cut(sender, 320),
+        to_addresses=", ".join(a.address for a in parsed.to),
+        cc_addresses=", ".join(a.address for a in parsed.cc),
+        subject=_cut(parsed.subject, 1000),
+        sent_at=parsed.date,
+        message_id=_cut(parsed.message_id, 998) or None,
+        in_reply_to=" ".join(parsed.in_reply_to) or None,
+        references=" ".join(parsed.references) or None,
+        body_text=parsed.text,
+        new_text=parsed.new_text,
+        quoted_text=parsed.quoted_text,
+        signature=parsed.signature,
+        body_html=parsed.html,
+        content_hash=content_hash,
+        automated=verdict.automated,
+        parse_warnings="\n".join(warnings),
+        **_source_fields(source),
+    )
+    _store_attachments(session, lookups, message_id, parsed, config.attachments_dir)
+    if lookups is not None:
+        lookups.remember(
+            _cut(parsed.message_id, 998) or None,
+            content_hash,
+            message_id,
+            ticket,
+            new_ticket=outcome in ("new_ticket", "follow_up"),
+        )
+
+    acknowledged = False
+    if outcome in ("new_ticket", "follow_up") and not verdict.automated and sender:
+        acknowledged = _acknowledge(
+            session,
+            config=config,
+            ticket=ticket,
+            customer=customer,
+            parsed=parsed,
+            account=account,
+            received_at=wrote,
+            now=now,
+            lookups=lookups,
+        )
+    if lookups is None and config.clock is not None:  # a batch refreshes its tickets at once
+        config.clock.refresh(session, ticket, now=now)
+    return IngestResult(outcome, ticket.id, message_id, tuple(warnings), acknowledged)
+
+
+def _add_incoming(
+    session: Session,
+    lookups: BatchLookups | None,
+    ticket: Ticket,
+    raw: bytes,
+    *,
+    now: datetime,
+    created_at: datetime,
+    **fields: Any,
+) -> int:
+    """Add a customer message and its raw bytes to ``ticket``; returns the message's id.
+
+    In a batch both are rows queued for the batch's bulk insert, under a
+    reserved id; otherwise ORM objects, flushed here.
+    """
+    if lookups is not None:
+        row_id = lookups.ids(Message)
+        add_message_row(
+            session,
+            lookups.rows,
+            ticket,
+            direction=Direction.IN.value,
+            now=now,
+            id=row_id,
+            created_at=created_at,
+            **fields,
+        )
+        lookups.rows.add(MessageRaw, {"message_id": row_id, "data": raw})
+        return row_id
+    message = add_message(
+        session, ticket, direction=Direction.IN.value, now=now, created_at=created_at, **fields
+    )
+    assert message.id is not None
+    session.add(MessageRaw(message_id=message.id, data=raw))
+    return message.id
+
+
+def quarantine_raw(
+    session: Session,
+    raw: bytes,
+    *,
+    config: IngestConfig,
+    now: datetime,
+    error: str,
+    source: SourceRef | None = None,
+    account: str | None = None,
+    lookups: BatchLookups | None = None,
+) -> IngestResult:
+    """Keep a message the ingest failed on: raw, on a ticket of its own, with a visible warning."""
+    head = parse_headers(raw)
+    try:  # the same hash as a successful ingest would give, so a resync sees a duplicate
+        content_hash = dedupe_hash(raw, parse_message(raw))
+    except Exception:
+        content_hash = dedupe_hash(raw, None)
+    existing = find_duplicate(session, head.message_id, content_hash)
+    if existing is not None:
+        return IngestResult("duplicate", existing.ticket_id, existing.id)
+    sender = head.sender.address.strip().lower() if head.sender else UNKNOWN_SENDER
+    customer = _customer(session, lookups, _cut(sender, 320), "", now)
+    arrived = _utc(source.internal_date if source else None) or now
+    subject = head.subject or "(message could not be processed)"
+    ticket = create_ticket(
+        session,
+        customer=customer,
+        subject=_cut(subject, 1000),
+        now=now,
+        created_at=arrived,
+        account=account or (source.account if source else None),
+        tags=["ingest-error"],
+        ticket_id=lookups.ids(Ticket) if lookups else None,
+    )
+    shown = strip_controls(raw[:200_000].decode("utf-8", "replace"))
+    reason = one_line(error, limit=300)
+    warning = f"this message could not be processed and is shown as raw text: {reason}"
+    message_id = _add_incoming(
+        session,
+        lookups,
+        ticket,
+        raw,
+        now=now,
+        created_at=arrived,
+        from_address=_cut(sender, 320),
+        subject=_cut(subject, 1000),
+        message_id=_cut(head.message_id, 998) or None,
+        body_text=shown,
+        new_text=shown,
+        content_hash=content_hash,
+        parse_warnings=warning,
+        **_source_fields(source),
+    )
+    if lookups is not None:
+        lookups.remember(
+            _cut(head.message_id, 998) or None, content_hash, message_id, ticket, new_ticket=True
+        )
+    return IngestResult("quarantined", ticket.id, message_id, (warning,))
+
+
+def ingest_contact(
+    session: Session,
+    *,
+    config: IngestConfig,
+    now: datetime,
+    email: str,
+    body: str,
+    name: str = "",
+    subject: str = "",
+    channel: str = "web",
+    ticket_number: int | None = None,
+    received_at: datetime | None = None,
+    account: str | None = None,
+) -> IngestResult:
+    """A message from another channel (form, chat, phone note): a new ticket or added to one.
+
+    ``received_at`` is when the customer wrote (default ``now``): SLA clocks start there.
+    A ``ticket_number`` must belong to the same customer.
+
+    Raises:
+        DeskError: the ticket does not exist or belongs to someone else.
+    """
+    from cs_console.errors import DeskError
+
+    address = email.strip().lower()
+    if "@" not in address:
+        raise DeskError(f"{email!r} is not an email address")
+    wrote = _utc(received_at) or now
+    text = strip_controls(body)
+    customer = get_or_create_customer(
+        session, _cut(address, 320), name=_cut(one_line(name), 300), now=now
+    )
+    outcome = "appended"
+    if ticket_number is not None:
+        ticket = get_ticket(session, ticket_number)
+        if ticket.customer_id != customer.id:
+            raise DeskError(f"ticket #{ticket_number} belongs to another customer")
+        if reopen(session, ticket, now=wrote):
+            outcome = "reopened"
+    else:
+        ticket = _new_ticket(
+            session,
+            config=config,
+            customer=customer,
+            subject=one_line(subject) or one_line(text, limit=80),
+            text=text,
+            sender=address,
+            recipients=[],
+            headers={},
+            channel=channel,
+            language=None,
+            account=account,
+            created_at=wrote,
+            now=now,
+            follow_up_of=None,
+            automated_reason=None,
+        )
+        outcome = "new_ticket"
+    message = add_message(
+        session,
+        ticket,
+        direction=Direction.IN.value,
+        now=now,
+        created_at=wrote,
+        from_name=_cut(one_line(name), 300),
+        from_address=_cut(address, 320),
+        subject=_cut(one_line(subject), 1000),
+        sent_at=wrote,
+        body_text=text,
+        new_text=text,
+    )
+    acknowledged = False
+    if outcome == "new_ticket" and not customer.blocked:
+        acknowledged = _acknowledge(
+            session,
+            config=config,
+            ticket=ticket,
+            customer=customer,
+            parsed=None,
+            account=account,
+            received_at=wrote,
+            now=now,
+        )
+    if config.clock is not None:
+        config.clock.refresh(session, ticket, now=now)
+    return IngestResult(outcome, ticket.id, message.id, (), acknowledged)
+
+
+def _source_fields(source: SourceRef | None) -> dict[str, Any]:
+    if source is None:
+        return {}
+    return {
+        "source_account": source.account,
+        "source_folder": _cut(source.folder, 500),
+        "source_uidvalidity": source.uidvalidity,
+        "source_uid": source.uid,
+    }
+
+
+def _store_attachments(
+    session: Session,
+    lookups: BatchLookups | None,
+    message_id: int,
+    parsed: ParsedMessage,
+    root: Path,
+) -> None:
+    for part in parsed.attachments:
+        digest = store_blob(root, part.data)
+        values: dict[str, Any] = {
+            "message_id": message_id,
+            "filename": _cut(safe_filename(part.filename), 300),
+            "content_type": _cut(part.content_type, 200) or "application/octet-stream",
+            "size": len(part.data),
+            "sha256": digest,
+            "content_id": _cut(part.content_id, 998) or None,
+            "inline": part.inline,
+        }
+        if lookups is not None:
+            lookups.rows.add(Attachment, values)
+        else:
+            session.add(Attachment(**values))
+
+
+def _new_ticket(
+    session: Session,
+    *,
+    config: IngestConfig,
+    customer: Customer,
+    subject: str,
+    text: str,
+    sender: str,
+    recipients: list[str],
+    headers: dict[str, str],
+    channel: str,
+    language: str | None,
+    account: str | None,
+    created_at: datetime,
+    now: datetime,
+    follow_up_of: Ticket | None,
+    automated_reason: str | None,
+    lookups: BatchLookups | None = None,
+) -> Ticket:
+    decision = route(
+        config.routing,
+        RoutingInput(
+            subject=subject,
+            text=text,
+            sender=sender,
+            recipients=recipients,
+            headers=headers,
+            channel=channel,
+        ),
+    )
+    assignee_id = None
+    if decision.assignee and lookups is not None and decision.assignee in lookups.agents:
+        assignee_id = lookups.agents[decision.assignee]
+    elif decision.assignee:
+        assignee_id = get_or_create_agent(session, decision.assignee, now=now).id
+    tags = list(decision.tags)
+    if automated_reason is not None:
+        tags.append("automated")
+    ticket = create_ticket(
+        session,
+        customer=customer,
+        subject=_cut(subject, 1000),
+        now=now,
+        created_at=created_at,
+        channel=channel,
+        category=decision.category,
+        priority=decision.priority,
+        language=language if language in ("es", "en") else None,
+        account=account,
+        assignee_id=assignee_id,
+        follow_up_of_id=follow_up_of.id if follow_up_of else None,
+        ticket_id=lookups.ids(Ticket) if lookups else None,
+    )
+    for tag in dict.fromkeys(normalize_tag(t) for t in tags):
+        # A new ticket has no tags yet: no need to look each one up first.
+        assert ticket.id is not None
+        if lookups is not None:
+            lookups.rows.add(TicketTag, {"ticket_id": ticket.id, "tag": tag})
+        else:
+            session.add(TicketTag(ticket_id=ticket.id, tag=tag))
+        record_event(session, ticket, "tag", now=created_at, new=tag)
+    if lookups is not None and ticket.id is not None:
+        lookups.new_tags[ticket.id] = list(dict.fromkeys(normalize_tag(t) for t in tags))
+    if decision.matched:
+        record_event(
+            session,
+            ticket,
+            "routed",
+            now=created_at,
+            new=decision.category,
+            detail=", ".join(decision.matched),
+        )
+    if follow_up_of is not None:
+        record_event(session, ticket, "follow_up", now=created_at, new=str(follow_up_of.id))
+    return ticket
+
+
+def _acknowledge(
+    session: Session,
+    *,
+    config: IngestConfig,
+    ticket: Ticket,
+    customer: Customer,
+    parsed: ParsedMessage | None,
+    account: str | None,
+    received_at: datetime,
+    now: datetime,
+    lookups: BatchLookups | None = None,
+) -> bool:
+    settings = config.autoreply
+    if not settings.enabled or customer.blocked or config.calendars is None:
+        return False
+    if customer.email in config.own_addresses or customer.email == UNKNOWN_SENDER:
+        return False
+    if now - received_at > settings.max_age_delta:
+        return False
+    account_name = account or config.default_account
+    account_settings = config.accounts.get(account_name or "")
+    if account_settings is None:
+        return False
+    assert customer.id is not None
+    if lookups is not None and customer.id in lookups.acknowledged:
+        return False  # this batch's rows are not flushed yet: remember instead of asking
+    if recently_acknowledged(session, customer.id, since=now - settings.period_delta):
+        return False
+    if settings.language == "auto":
+        language = ticket.language or config.shop_language
+    else:
+        language = settings.language
+    assert ticket.id is not None
+    if lookups is not None and ticket.id in lookups.new_tags:
+        tags = lookups.new_tags[ticket.id]
+    else:
+        tags = tags_of(session, ticket.id)
+    expected = expected_answer(
+        config.sla,
+        config.calendars,
+        priority=ticket.priority,
+        category=ticket.category,
+        channel=ticket.channel,
+        tags=tags,
+        received_at=received_at,
+    )
+    ack = build_acknowledgement(
+        settings=settings,
+        ticket=ticket,
+        customer=customer,
+        shop_name=config.shop_name,
+        from_address=account_settings.address,
+        from_name=account_settings.display_name,
+        language=language,
+        expected=expected,
+        business=config.calendars.business,
+        received_at=received_at,
+        now=now,
+        in_reply_to=parsed.message_id if parsed else None,
+        references=list(parsed.references) if parsed else [],
+        original_subject=parsed.subject if parsed else ticket.subject,
+    )
+    if lookups is not None:
+        lookups.acknowledged.add(customer.id)
+    enqueue_acknowledgement(session, ack, ticket=ticket, account=account_settings.name, now=now)
+    record_event(
+        session,
+        ticket,
+        "auto_reply",
+        now=now,
+        new="out_of_hours" if ack.out_of_hours else "acknowledgement",
+        detail=f"expected answer {ack.expected.isoformat()}",
+    )
+    return True

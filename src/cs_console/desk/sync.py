@@ -1,0 +1,858 @@
+"""Syncing an account: per folder, new mail in batches, each batch committed with its state.
+
+For each folder of an account :func:`sync_account`:
+
+1. asks ``STATUS`` (UIDVALIDITY, UIDNEXT, HIGHESTMODSEQ); when nothing is new
+   that single round trip is the whole poll;
+2. on a UIDVALIDITY change starts over from UID 1 under the new value: the
+   messages already stored are recognised by Message-ID and content hash, so a
+   resync neither duplicates nor misses one;
+3. fetches the UIDs past the stored ``last_uid`` in batches and ingests each
+   batch in one transaction that also moves ``last_uid`` past it. A ``kill -9``
+   at any moment loses at most an uncommitted batch, which the next run
+   fetches again. One message that fails is kept raw on its own ticket with a
+   warning (:func:`cs_console.desk.ingest.quarantine_raw`) inside a savepoint,
+   and the batch goes on. A large sync parses the next batch in worker
+   processes while this one is written (:mod:`cs_console.desk.sync_parse`),
+   and writes a batch's rows with a few bulk INSERTs (:mod:`cs_console.desk.bulk`);
+4. marks the batch seen or moves it (``after_ingest``) only after the commit.
+
+:func:`watch_account` keeps an account synced: IDLE on its first folder where
+the server has it (up to ``interval`` seconds, so the other folders are polled
+at least that often), sleeping ``interval`` otherwise, and reconnecting after
+a growing delay (1 s, 2 s, 4 s... up to 5 minutes) when the connection drops.
+
+A file lock per account (``<data_dir>/locks/sync-<account>.lock``) keeps two
+runs on one machine from syncing the same account at once; the account's
+lease in the database (:class:`cs_console.desk.sync_lease.AccountLease`) does
+the same for processes on several machines sharing one database: it is
+renewed after each batch and during IDLE waits, released on a clean exit, and
+taken over by another process once its holder stops renewing it. A process
+without the lease skips the account (``report.lease_holder``). The unique
+constraint on (account, folder, uidvalidity, uid) is the last guard.
+Failures are recorded on the folder's state (``last_error``,
+``consecutive_failures``) and in the returned report.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+
+from filelock import FileLock, Timeout
+from imapclient import IMAPClient
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlmodel import Session, col, select
+
+from cs_console.config import AccountSettings, Settings
+from cs_console.desk.ingest import (
+    BatchLookups,
+    IngestConfig,
+    SourceRef,
+    dedupe_hash,
+    flush_batch,
+    ingest_raw,
+    quarantine_raw,
+    written_at,
+)
+from cs_console.desk.sync_lease import DEFAULT_LEASE, AccountLease
+from cs_console.desk.sync_parse import BatchParser
+from cs_console.errors import CsConsoleError, ImapError
+from cs_console.mail.connect import imap_connect
+from cs_console.mail.endpoints import imap_endpoint
+from cs_console.mail.imap_sync import (
+    IMAP_ERRORS,
+    FetchedMessage,
+    FolderStatus,
+    ImapFolder,
+    chunks,
+    detect_sent_folder,
+    folder_status,
+    wait_for_news,
+)
+from cs_console.mail.parse import ParsedMessage
+from cs_console.secrets import get_password
+from cs_console.store.models import FolderState, Message, Ticket
+from cs_console.textsafe import one_line
+
+__all__ = [
+    "DEFAULT_BATCH",
+    "FolderReport",
+    "SyncProgress",
+    "SyncReport",
+    "account_lock",
+    "sync_account",
+    "sync_folder",
+]
+
+log = logging.getLogger(__name__)
+DEFAULT_BATCH = 500
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True)
+class SyncProgress:
+    """Progress of one folder's sync: ``done`` of ``total`` new messages handled."""
+
+    account: str
+    folder: str
+    done: int
+    total: int
+
+
+ProgressFn = Callable[[SyncProgress], None]
+
+
+@dataclass
+class FolderReport:
+    """What one folder's sync did."""
+
+    folder: str
+    fetched: int = 0
+    stored: int = 0
+    new_tickets: int = 0
+    duplicates: int = 0
+    own: int = 0
+    quarantined: int = 0
+    acknowledged: int = 0
+    no_news: bool = False
+    uidvalidity_reset: bool = False
+    error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class SyncReport:
+    """What one account's sync did; ``ok`` is False when any folder failed."""
+
+    account: str
+    folders: list[FolderReport] = field(default_factory=list)
+    locked: bool = False  # another run holds the account's lock: nothing done
+    lease_holder: str | None = None  # another process syncs this account: nothing done
+    error: str | None = None
+
+    @property
+    def skipped(self) -> bool:
+        """Nothing was done because another run or process syncs this account."""
+        return self.locked or self.lease_holder is not None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and all(f.error is None for f in self.folders)
+
+    @property
+    def errors(self) -> list[str]:
+        found = [self.error] if self.error else []
+        found += [f"{f.folder}: {f.error}" for f in self.folders if f.error]
+        return found
+
+    def total(self, name: str) -> int:
+        return sum(int(getattr(f, name)) for f in self.folders)
+
+
+def account_lock(settings: Settings, account: str) -> FileLock:
+    """The single-machine lock of an account's sync."""
+    folder = settings.data_dir / "locks"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return FileLock(str(folder / f"sync-{account}.lock"))
+
+
+def sync_account(
+    settings: Settings,
+    engine: Engine,
+    account: AccountSettings,
+    *,
+    now_fn: Callable[[], datetime] = utc_now,
+    progress: ProgressFn | None = None,
+    batch_size: int = DEFAULT_BATCH,
+    parse_workers: int | None = None,
+    lock_timeout: float = 0.0,
+    client: IMAPClient | None = None,
+    config: IngestConfig | None = None,
+    lease: AccountLease | None = None,
+    lease_ttl: timedelta = DEFAULT_LEASE,
+    lease_clock: Callable[[], datetime] = utc_now,
+) -> SyncReport:
+    """Pull new mail from every folder of ``account`` once.
+
+    Args:
+        now_fn: The clock (tests pass a fixed one).
+        progress: Called after each batch (and once before the first).
+        lock_timeout: Seconds to wait for another run holding the account's
+            lock; 0 returns at once with ``report.locked``.
+        client: An open, logged-in connection to reuse (the watcher's);
+            by default one is opened and closed here.
+        lease: The account's lease kept by a longer-running caller (the
+            watcher), renewed here and left held; by default one is taken
+            (``lease_ttl``, ``lease_clock``) and released at the end.
+        parse_workers: Processes parsing a large sync's batches while the
+            previous one is written (:mod:`cs_console.desk.sync_parse`);
+            None picks one per core (at most two), 0 or 1 parses inline.
+
+    Never raises for mail or server trouble: the report says what failed.
+    """
+    report = SyncReport(account=account.name)
+    lock = account_lock(settings, account.name)
+    try:
+        lock.acquire(timeout=lock_timeout)
+    except Timeout:
+        report.locked = True
+        return report
+    own_lease = lease is None
+    if lease is None:
+        lease = AccountLease(engine, account.name, ttl=lease_ttl, clock=lease_clock)
+    try:
+        try:
+            if not lease.acquire():
+                report.lease_holder = _other_holder(lease)
+                return report
+        except SQLAlchemyError as exc:
+            report.error = database_trouble(exc)
+            return report
+        _sync_leased(
+            settings,
+            engine,
+            account,
+            report,
+            lease,
+            now_fn,
+            progress,
+            batch_size,
+            parse_workers,
+            client,
+            config,
+        )
+    finally:
+        if own_lease:
+            _release_quietly(lease)
+        lock.release()
+    return report
+
+
+def database_trouble(exc: SQLAlchemyError) -> str:
+    """A database failure in words a shop owner reads: the driver's reason, no SQL."""
+    reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    text = one_line(reason[0] if reason else type(exc).__name__, limit=200)
+    return f"the database refused the sync ({text}); nothing was lost, the next run fetches it"
+
+
+def _release_quietly(lease: AccountLease) -> None:
+    try:
+        lease.release()
+    except SQLAlchemyError:  # it expires on its own
+        log.warning("cannot release the lease %s", lease.name)
+
+
+class _LeaseLost(Exception):
+    """Another process took this account's lease over: stop syncing it."""
+
+
+def _sync_leased(
+    settings: Settings,
+    engine: Engine,
+    account: AccountSettings,
+    report: SyncReport,
+    lease: AccountLease,
+    now_fn: Callable[[], datetime],
+    progress: ProgressFn | None,
+    batch_size: int,
+    parse_workers: int | None,
+    client: IMAPClient | None,
+    config: IngestConfig | None,
+) -> None:
+    def keep_lease() -> None:
+        try:
+            kept = lease.acquire()
+        except SQLAlchemyError:
+            kept = False
+        if not kept:
+            raise _LeaseLost
+
+    try:
+        config = config or IngestConfig.from_settings(settings)
+        own_client = client is None
+        try:
+            if client is None:
+                client = imap_connect(imap_endpoint(account), get_password(account))
+        except CsConsoleError as exc:
+            report.error = exc.message
+            for folder in account.folders:
+                _record_failure(engine, account.name, folder, exc.message, now_fn())
+            return
+        try:
+            for folder in account.folders:
+                folder_report = sync_folder(
+                    client,
+                    engine,
+                    account,
+                    folder,
+                    config=config,
+                    now_fn=now_fn,
+                    progress=progress,
+                    batch_size=batch_size,
+                    keep_lease=keep_lease,
+                    parse_workers=parse_workers,
+                )
+                report.folders.append(folder_report)
+        finally:
+            if own_client:
+                _logout(client)
+    except _LeaseLost:
+        report.lease_holder = _other_holder(lease)
+
+
+def _other_holder(lease: AccountLease) -> str:
+    try:
+        return lease.other_holder() or "another process"
+    except SQLAlchemyError:
+        return "another process"
+
+
+def sync_folder(
+    client: IMAPClient,
+    engine: Engine,
+    account: AccountSettings,
+    folder: str,
+    *,
+    config: IngestConfig,
+    now_fn: Callable[[], datetime] = utc_now,
+    progress: ProgressFn | None = None,
+    batch_size: int = DEFAULT_BATCH,
+    keep_lease: Callable[[], None] | None = None,
+    parse_workers: int | None = None,
+) -> FolderReport:
+    """Sync one folder (the caller holds the account's lock); failures end up in the report.
+
+    ``keep_lease`` is called before each batch; it raises when this process
+    lost the account's lease, which ends the sync (the raise passes through).
+    """
+    report = FolderReport(folder=folder)
+    try:
+        _sync_folder(
+            client,
+            engine,
+            account,
+            folder,
+            report,
+            config,
+            now_fn,
+            progress,
+            batch_size,
+            keep_lease,
+            parse_workers,
+        )
+    except _LeaseLost:
+        raise
+    except CsConsoleError as exc:
+        report.error = exc.message
+    except SQLAlchemyError as exc:
+        log.warning("sync of %s/%s: database error: %s", account.name, folder, exc)
+        report.error = database_trouble(exc)
+    except IMAP_ERRORS as exc:
+        report.error = f"IMAP error: {one_line(str(exc), limit=300)}"
+    except Exception as exc:  # a bug or the database: still recorded, never silent
+        log.exception("sync of %s/%s failed", account.name, folder)
+        report.error = f"{type(exc).__name__}: {one_line(str(exc), limit=300)}"
+    if report.error is not None:
+        _record_failure(engine, account.name, folder, report.error, now_fn())
+    return report
+
+
+def _state(session: Session, account: str, folder: str) -> FolderState:
+    state = session.exec(
+        select(FolderState).where(FolderState.account == account, FolderState.folder == folder)
+    ).first()
+    if state is None:
+        state = FolderState(account=account, folder=folder)
+        session.add(state)
+        session.flush()
+    return state
+
+
+def _no_news(state: FolderState, status: FolderStatus) -> bool:
+    return state.uidvalidity == status.uidvalidity and status.uidnext <= state.last_uid + 1
+
+
+def _sync_folder(
+    client: IMAPClient,
+    engine: Engine,
+    account: AccountSettings,
+    folder: str,
+    report: FolderReport,
+    config: IngestConfig,
+    now_fn: Callable[[], datetime],
+    progress: ProgressFn | None,
+    batch_size: int,
+    keep_lease: Callable[[], None] | None = None,
+    parse_workers: int | None = None,
+) -> None:
+    status = folder_status(client, folder)
+    with Session(engine, expire_on_commit=False) as session:
+        state = _state(session, account.name, folder)
+        if _no_news(state, status):
+            report.no_news = True
+            _mark_success(state, now_fn(), status.highest_modseq)
+            session.add(state)
+            session.commit()
+            return
+        session.commit()
+        state_id = state.id
+
+    box = ImapFolder(client, folder)
+    uidvalidity = box.status.uidvalidity
+    with Session(engine, expire_on_commit=False) as session:
+        current = session.get(FolderState, state_id)
+        assert current is not None
+        state = current
+        if state.uidvalidity is not None and state.uidvalidity != uidvalidity:
+            log.warning(
+                "%s/%s: UIDVALIDITY changed from %s to %s; resyncing",
+                account.name,
+                folder,
+                state.uidvalidity,
+                uidvalidity,
+            )
+            report.uidvalidity_reset = True
+            state.last_uid = 0
+        state.uidvalidity = uidvalidity
+        state.last_attempt_at = now_fn()
+        session.add(state)
+        session.commit()
+        last_uid = state.last_uid
+
+    uids = box.uids_after(last_uid)
+    total = len(uids)
+    act = bool(uids) and account.after_ingest != "keep"
+    act = act and not _is_sent_folder(client, account, folder)
+    done = 0
+    if progress is not None:
+        progress(SyncProgress(account.name, folder, 0, total))
+    pending: tuple[list[int], list[FetchedMessage], Callable[[], list[ParsedMessage]]] | None
+    pending = None
+    with BatchParser(total=total, workers=parse_workers) as parser:
+        # Batch N+1 is fetched and parsed (by worker processes) while batch N is written.
+        for batch in [*chunks(uids, batch_size), None]:
+            if batch is not None:
+                if keep_lease is not None:
+                    keep_lease()
+                fetched = box.fetch(batch)
+                report.fetched += len(fetched)
+                parsing = parser.submit([item.raw for item in fetched])
+            if pending is not None:
+                done_uids, done_fetched, parsed = pending
+                handled = _ingest_batch(
+                    engine,
+                    account,
+                    folder,
+                    uidvalidity,
+                    done_uids,
+                    done_fetched,
+                    parsed(),
+                    report,
+                    config,
+                    now_fn,
+                    state_id,
+                )
+                if act:
+                    _after_ingest(box, account, handled, report)
+                done += len(done_uids)
+                if progress is not None:
+                    progress(SyncProgress(account.name, folder, done, total))
+            pending = (batch, fetched, parsing) if batch is not None else None
+
+    with Session(engine, expire_on_commit=False) as session:
+        final = session.get(FolderState, state_id)
+        assert final is not None
+        state = final
+        if state.uidvalidity == uidvalidity and box.status.uidnext:
+            # UIDs below the UIDNEXT seen at SELECT are all handled (or expunged).
+            state.last_uid = max(state.last_uid, box.status.uidnext - 1)
+        _mark_success(state, now_fn(), box.status.highest_modseq)
+        session.add(state)
+        session.commit()
+
+
+def _ingest_batch(
+    engine: Engine,
+    account: AccountSettings,
+    folder: str,
+    uidvalidity: int,
+    batch: list[int],
+    fetched: list[FetchedMessage],
+    parsed: list[ParsedMessage],
+    report: FolderReport,
+    config: IngestConfig,
+    now_fn: Callable[[], datetime],
+    state_id: int | None,
+) -> list[int]:
+    """Ingest one batch and move the state past it in the same transaction; returns UIDs handled.
+
+    Messages are parsed before the transaction opens (parsing never fails and
+    holds no lock). The batch's rows are written together at the end
+    (:func:`flush_batch`). A message whose ingest raises rolls the batch back;
+    the batch is then done again with that message kept raw on a ticket of its
+    own (:func:`quarantine_raw`), so one bad message never stops the others.
+    When the database refuses the batch's rows, it is done again one message
+    at a time to find the one at fault.
+    """
+    hashes = [dedupe_hash(item.raw, p) for item, p in zip(fetched, parsed, strict=True)]
+    failed: dict[int, str] = {}
+    integrity_retried = False
+    careful = False
+    while True:
+        counts = FolderReport(folder=folder)
+        handled: list[int] = []
+        touched: set[int] = set()
+        current: int | None = None
+        with Session(engine, expire_on_commit=False) as session:
+            try:
+                state = session.get(FolderState, state_id)
+                assert state is not None
+                if state.uidvalidity != uidvalidity:
+                    raise ImapError(
+                        f"the state of {folder!r} changed under this sync; run it again"
+                    )
+                known = set(
+                    session.exec(
+                        select(Message.source_uid).where(
+                            Message.source_account == account.name,
+                            Message.source_folder == folder,
+                            Message.source_uidvalidity == uidvalidity,
+                            col(Message.source_uid).in_(batch),
+                        )
+                    ).all()
+                )
+                now = now_fn()
+                todo = []
+                for item, p, digest in zip(fetched, parsed, hashes, strict=True):
+                    if item.uid in known or item.uid <= state.last_uid:
+                        counts.duplicates += 1
+                    else:
+                        todo.append((item, p, digest))
+                earliest = min(
+                    (written_at(p.date, item.internal_date or now) for item, p, _ in todo),
+                    default=now,
+                )
+                lookups = BatchLookups.prefetch(
+                    session, [(p, d) for _, p, d in todo], config=config, earliest=earliest
+                )
+                with session.no_autoflush:
+                    for item, p, digest in todo:
+                        current = item.uid
+                        source = SourceRef(
+                            account.name, folder, uidvalidity, item.uid, item.internal_date
+                        )
+                        if item.uid in failed:
+                            result = quarantine_raw(
+                                session,
+                                item.raw,
+                                config=config,
+                                now=now,
+                                error=failed[item.uid],
+                                source=source,
+                                lookups=lookups,
+                            )
+                            counts.warnings.append(f"uid {item.uid}: {failed[item.uid]}")
+                        else:
+                            result = ingest_raw(
+                                session,
+                                item.raw,
+                                config=config,
+                                now=now,
+                                source=source,
+                                parsed=p,
+                                content_hash=digest,
+                                lookups=lookups,
+                            )
+                        if careful:  # find which message the database refuses
+                            flush_batch(session)
+                        handled.append(item.uid)
+                        _count(counts, result.outcome, result.acknowledged)
+                        if result.ticket_id is not None and result.outcome != "duplicate":
+                            touched.add(result.ticket_id)
+                    current = None
+                    flush_batch(session)
+                if config.clock is not None and touched:
+                    tickets = [session.get(Ticket, number) for number in sorted(touched)]
+                    config.clock.refresh_many(session, [t for t in tickets if t], now=now)
+                state.last_uid = max(state.last_uid, max(batch))
+                state.last_attempt_at = now
+                session.add(state)
+                session.commit()
+            except IntegrityError as exc:
+                # Another machine stored some of these: look again once, then treat as a failure.
+                session.rollback()
+                if not integrity_retried:
+                    integrity_retried = True
+                    continue
+                if current is None and not careful:
+                    careful = True
+                    continue
+                if current is None or current in failed:
+                    raise
+                failed[current] = f"{type(exc).__name__}: {one_line(str(exc.orig), limit=300)}"
+                continue
+            except ImapError:
+                raise
+            except Exception as exc:
+                session.rollback()
+                if current is None and not careful:
+                    careful = True  # the batch's flush failed: again, one message at a time
+                    continue
+                if current is None or current in failed:
+                    raise
+                log.warning("%s/%s uid %s: ingest failed: %r", account.name, folder, current, exc)
+                failed[current] = f"{type(exc).__name__}: {one_line(str(exc), limit=300)}"
+                continue
+        for name in ("stored", "new_tickets", "duplicates", "own", "quarantined", "acknowledged"):
+            setattr(report, name, getattr(report, name) + getattr(counts, name))
+        report.warnings.extend(counts.warnings)
+        return handled
+
+
+def _count(report: FolderReport, outcome: str, acknowledged: bool) -> None:
+    if outcome in ("new_ticket", "follow_up", "appended", "reopened", "quarantined"):
+        report.stored += 1
+    if outcome in ("new_ticket", "follow_up"):
+        report.new_tickets += 1
+    elif outcome == "duplicate":
+        report.duplicates += 1
+    elif outcome == "own":
+        report.own += 1
+    if outcome == "quarantined":
+        report.quarantined += 1
+        report.new_tickets += 1
+    if acknowledged:
+        report.acknowledged += 1
+
+
+def _after_ingest(
+    box: ImapFolder, account: AccountSettings, uids: list[int], report: FolderReport
+) -> None:
+    """Mark seen / move what was committed; a failure here loses nothing, so it only warns."""
+    if not uids or account.after_ingest == "keep":
+        return
+    try:
+        if account.after_ingest == "seen":
+            box.mark_seen(uids)
+        elif account.after_ingest == "move" and account.move_to:
+            box.move(uids, account.move_to)
+    except ImapError as exc:
+        report.warnings.append(exc.message)
+
+
+def _is_sent_folder(client: IMAPClient, account: AccountSettings, folder: str) -> bool:
+    """Whether ``folder`` is the account's Sent folder (configured, or flagged SPECIAL-USE).
+
+    Mail there is ours: it is never marked or moved by ``after_ingest``.
+    """
+    if account.sent_folder is not None:
+        return folder == account.sent_folder
+    try:
+        return detect_sent_folder(client) == folder
+    except ImapError:
+        return False
+
+
+def _mark_success(state: FolderState, now: datetime, modseq: int | None) -> None:
+    state.last_attempt_at = now
+    state.last_success_at = now
+    state.last_error = None
+    state.consecutive_failures = 0
+    if modseq is not None:
+        state.highest_modseq = modseq
+
+
+def _record_failure(engine: Engine, account: str, folder: str, error: str, now: datetime) -> None:
+    try:
+        with Session(engine, expire_on_commit=False) as session:
+            state = _state(session, account, folder)
+            state.last_error = error
+            state.last_attempt_at = now
+            state.consecutive_failures = (state.consecutive_failures or 0) + 1
+            session.add(state)
+            session.commit()
+    except Exception:  # the database itself is down: the report still says why
+        log.exception("cannot record the failure of %s/%s", account, folder)
+
+
+def _logout(client: IMAPClient) -> None:
+    try:
+        client.logout()
+    except Exception:
+        try:
+            client.shutdown()
+        except Exception:
+            pass
+
+
+def read_states(engine: Engine, account: str | None = None) -> list[FolderState]:
+    """The stored sync state of every folder (of one account)."""
+    with Session(engine) as session:
+        query = select(FolderState).order_by(col(FolderState.account), col(FolderState.folder))
+        if account:
+            query = query.where(FolderState.account == account)
+        return list(session.exec(query).all())
+
+
+__all__ += ["backoff_delays", "read_states", "utc_now", "watch_account", "watch_accounts"]
+
+
+def _close_quietly(client: IMAPClient | None) -> None:
+    if client is not None:
+        _logout(client)
+
+
+MAX_BACKOFF = 300.0
+
+
+def backoff_delays(start: float = 1.0, limit: float = MAX_BACKOFF) -> Callable[[], float]:
+    """A function giving 1, 2, 4, ... up to ``limit`` seconds on successive calls."""
+    delay = [start / 2]
+
+    def step() -> float:
+        delay[0] = min(delay[0] * 2, limit)
+        return delay[0]
+
+    return step
+
+
+def watch_account(
+    settings: Settings,
+    engine: Engine,
+    account: AccountSettings,
+    *,
+    stop: threading.Event,
+    interval: float = 60.0,
+    batch_size: int = DEFAULT_BATCH,
+    now_fn: Callable[[], datetime] = utc_now,
+    progress: ProgressFn | None = None,
+    on_report: Callable[[SyncReport], None] | None = None,
+    on_error: Callable[[str, str, float], None] | None = None,
+    lease_ttl: timedelta = DEFAULT_LEASE,
+    lease_clock: Callable[[], datetime] = utc_now,
+) -> None:
+    """Sync ``account`` until ``stop`` is set (see the module docstring).
+
+    Only while this process holds the account's lease: otherwise it reports
+    the skip (``report.lease_holder``) and tries again every third of
+    ``lease_ttl``, so it takes over within the lease time when the holder dies.
+    The lease is renewed while waiting for news and released on the way out.
+    """
+    config = IngestConfig.from_settings(settings)
+    next_delay = backoff_delays()
+    client: IMAPClient | None = None
+    lease = AccountLease(engine, account.name, ttl=lease_ttl, clock=lease_clock)
+    lost = threading.Event()
+
+    def should_stop() -> bool:
+        if stop.is_set():
+            return True
+        try:
+            kept = lease.renew_if_due()
+        except SQLAlchemyError:
+            kept = False
+        if not kept:
+            lost.set()
+        return not kept
+
+    try:
+        while not stop.is_set():
+            try:
+                if not lease.acquire():
+                    if on_report is not None:
+                        on_report(SyncReport(account.name, lease_holder=_other_holder(lease)))
+                    _close_quietly(client)
+                    client = None
+                    stop.wait(lease.renew_every)
+                    continue
+                if client is None:
+                    client = imap_connect(imap_endpoint(account), get_password(account))
+                report = sync_account(
+                    settings,
+                    engine,
+                    account,
+                    now_fn=now_fn,
+                    progress=progress,
+                    batch_size=batch_size,
+                    lock_timeout=interval,
+                    client=client,
+                    config=config,
+                    lease=lease,
+                )
+                if on_report is not None:
+                    on_report(report)
+                if not report.ok:
+                    raise CsConsoleError("; ".join(report.errors))
+                next_delay = backoff_delays()
+                if report.skipped:
+                    stop.wait(lease.renew_every)
+                    continue
+                lost.clear()
+                news = wait_for_news(
+                    client, account.folders[0], timeout=interval, should_stop=should_stop
+                )
+                if not news and not lost.is_set() and b"IDLE" not in client.capabilities():
+                    _poll_wait(stop, interval, should_stop)  # no IDLE on this server: poll
+            except (CsConsoleError, SQLAlchemyError, *IMAP_ERRORS) as exc:
+                if isinstance(exc, CsConsoleError):
+                    message = exc.message
+                elif isinstance(exc, SQLAlchemyError):
+                    message = database_trouble(exc)
+                else:
+                    message = str(exc)
+                delay = next_delay()
+                if on_error is not None:
+                    on_error(account.name, message, delay)
+                log.warning("%s: %s; retrying in %.0f s", account.name, message, delay)
+                _close_quietly(client)
+                client = None
+                stop.wait(delay)
+    finally:
+        _close_quietly(client)
+        _release_quietly(lease)
+
+
+def _poll_wait(stop: threading.Event, interval: float, should_stop: Callable[[], bool]) -> None:
+    """Wait ``interval`` seconds, renewing the lease on the way (``should_stop`` does)."""
+    waited = 0.0
+    while waited < interval and not should_stop():
+        step = min(1.0, interval - waited)
+        stop.wait(step)
+        waited += step
+
+
+def watch_accounts(
+    settings: Settings,
+    engine: Engine,
+    accounts: list[AccountSettings],
+    *,
+    stop: threading.Event,
+    **options: object,
+) -> None:
+    """Watch several accounts, one thread each, until ``stop`` is set or Ctrl-C."""
+    threads = [
+        threading.Thread(
+            target=watch_account,
+            args=(settings, engine, account),
+            kwargs={"stop": stop, **options},
+            name=f"watch-{account.name}",
+            daemon=True,
+        )
+        for account in accounts
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        while any(t.is_alive() for t in threads):
+            for thread in threads:
+                thread.join(timeout=0.5)
+    finally:
+        stop.set()

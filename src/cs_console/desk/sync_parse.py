@@ -1,0 +1,96 @@
+"""Parsing a sync's batches: in worker processes while the previous batch is written.
+
+Parsing MIME is pure CPU work (:func:`cs_console.mail.parse.parse_message`) and
+its results pickle, so a large first sync hands each fetched batch to a small
+process pool and writes the previous batch meanwhile. Small syncs (the usual
+poll that finds a few messages) parse inline: starting workers would cost more
+than it saves. A pool that breaks (a worker killed) falls back to parsing inline.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from cs_console.mail.parse import ParsedMessage, parse_message
+
+__all__ = ["POOL_MIN_MESSAGES", "BatchParser", "default_workers", "parse_all"]
+
+log = logging.getLogger(__name__)
+
+POOL_MIN_MESSAGES = 1000  # fewer new messages than this are parsed inline
+
+
+def parse_all(raws: Sequence[bytes]) -> list[ParsedMessage]:
+    """Parse every message (the workers' job; also the inline path)."""
+    return [parse_message(raw) for raw in raws]
+
+
+def default_workers() -> int:
+    """Parser processes for a large sync: one per core, at most two (the writer needs one)."""
+    return max(1, min(2, os.cpu_count() or 1))
+
+
+class BatchParser:
+    """Parses batches, in a process pool when ``total`` is large enough.
+
+    Args:
+        total: How many messages the sync will fetch.
+        workers: Parser processes; 0 or 1 parses inline.
+        min_messages: The smallest ``total`` worth starting processes for.
+    """
+
+    def __init__(
+        self, *, total: int, workers: int | None = None, min_messages: int = POOL_MIN_MESSAGES
+    ) -> None:
+        count = default_workers() if workers is None else workers
+        self.workers = count
+        self.pool: ProcessPoolExecutor | None = None
+        if count > 1 and total >= min_messages:
+            # spawn: never fork a process that may run threads (the console's syncs)
+            context = multiprocessing.get_context("spawn")
+            self.pool = ProcessPoolExecutor(max_workers=count, mp_context=context)
+
+    def submit(self, raws: Sequence[bytes]) -> Callable[[], list[ParsedMessage]]:
+        """Start parsing ``raws``; the returned function gives the results (in order)."""
+        if self.pool is None or len(raws) < 2:
+            return lambda: parse_all(raws)
+        size = -(-len(raws) // self.workers)
+        parts = [list(raws[i : i + size]) for i in range(0, len(raws), size)]
+        try:
+            futures: list[Future[list[ParsedMessage]]] = [
+                self.pool.submit(parse_all, part) for part in parts
+            ]
+        except (BrokenProcessPool, RuntimeError):
+            self._give_up()
+            return lambda: parse_all(raws)
+
+        def result() -> list[ParsedMessage]:
+            try:
+                return [parsed for future in futures for parsed in future.result()]
+            except BrokenProcessPool:
+                self._give_up()
+                return parse_all(raws)
+
+        return result
+
+    def _give_up(self) -> None:
+        log.warning("the parser processes stopped; parsing in this process")
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+        self.pool = None
+
+    def close(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+    def __enter__(self) -> BatchParser:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -1,0 +1,4 @@
+"""Mail: MIME parsing, IMAP and SMTP protocol work, composing messages.
+
+Knows nothing of tickets or the database.
+"""

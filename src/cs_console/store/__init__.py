@@ -1,0 +1,1 @@
+"""Storage: the engine, sessions, SQLModel tables and Alembic migrations."""

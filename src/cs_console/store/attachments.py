@@ -1,0 +1,70 @@
+"""Attachment bytes on disk, one file per content hash.
+
+Files are written once (tmp file, then rename), mode 0600, under
+``<attachments_dir>/<aa>/<bb>/<sha256>``. Writing the same bytes again does
+nothing, so a message ingested twice (a retry after a crash) costs no space
+and a half-written file never takes the final name. There is no fsync: the raw
+message (``MessageRaw``) is committed in the database, so an attachment lost to
+a power cut can be extracted again; a killed process loses nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def blob_path(root: Path, sha256: str) -> Path:
+    """Where the bytes with this hash live; refuses anything that is not a hex digest."""
+    if not _SHA256.match(sha256):
+        raise ValueError(f"not a sha256 digest: {sha256!r}")
+    return root / sha256[:2] / sha256[2:4] / sha256
+
+
+def store_blob(root: Path, data: bytes) -> str:
+    """Write ``data`` under ``root`` by its sha256 (if not there yet) and return the digest."""
+    digest = hashlib.sha256(data).hexdigest()
+    path = blob_path(root, digest)
+    if path.exists():
+        return digest
+    _private_dirs(root, path.parent)
+    tmp = path.parent / f".{digest}.{os.getpid()}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        try:
+            view = memoryview(data)
+            while view:
+                written = os.write(fd, view)
+                view = view[written:]
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)  # a full disk leaves no half-written file behind
+        raise
+    return digest
+
+
+def _private_dirs(root: Path, folder: Path) -> None:
+    """Create ``root`` and the folders below it down to ``folder``, each mode 0700.
+
+    ``mkdir(parents=True, mode=...)`` gives the parents the umask's mode (0777
+    under a loose umask), so each level is made, and tightened, here.
+    """
+    root.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # the workspace's data folder
+    levels = [folder, *[p for p in folder.parents if p == root or root in p.parents]]
+    for level in reversed(levels):
+        try:
+            level.mkdir(mode=0o700)
+        except FileExistsError:
+            continue
+        os.chmod(level, 0o700)  # mkdir's mode is filtered by the umask
+
+
+def read_blob(root: Path, sha256: str) -> bytes:
+    """The bytes stored under this hash."""
+    return blob_path(root, sha256).read_bytes()

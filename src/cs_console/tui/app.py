@@ -1,0 +1,406 @@
+"""The console app: the queue, the ticket and the editor on one live clock.
+
+Build it from :class:`~cs_console.config.Settings` and an engine (tests pass a
+fixed clock); :func:`run_console` is what ``cs-console`` calls.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import replace
+from datetime import datetime
+from functools import partial
+from typing import Any, ClassVar
+
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.message import Message
+from textual.reactive import reactive
+from textual.screen import Screen
+from textual.worker import Worker, WorkerState, get_current_worker
+
+from cs_console.config import Settings
+from cs_console.errors import CsConsoleError
+from cs_console.i18n import N_, _, ngettext
+from cs_console.store.types import utcnow
+from cs_console.tui.gateway import DeskGateway
+from cs_console.tui.keys import KeySettings
+from cs_console.tui.translate import translate_bindings
+from cs_console.tui.widgets.status_bar import StatusInfo
+
+__all__ = ["ConsoleApp", "run_console"]
+
+#: The screens' names in the help screen's title.
+SCREEN_NAMES = (N_("Queue"), N_("Ticket"), N_("Editor"))
+
+
+class ConsoleApp(App[None]):
+    """The cs-console TUI.
+
+    Args:
+        settings: The workspace's settings.
+        engine: The database (already migrated).
+        now_fn: The clock; tests pass a fixed one so countdowns and snapshots are stable.
+        tick_seconds: How often ``now`` advances (countdowns redraw).
+        poll_seconds: How often to look for changes by others as a fallback; changes
+            committed by another connection are seen within a second by a watcher.
+        watch_changes: Watch the database for commits by others (LISTEN/NOTIFY on
+            PostgreSQL, ``PRAGMA data_version`` on SQLite).
+        sla_seconds: How often to flag breached tickets and apply escalation rules.
+        send_outbox: Drain the outbox in the background (off in most tests).
+        sync_mail: Fetch new mail from every account in the background.
+        sync_seconds: How often to fetch mail.
+        keymap: Binding id to keys, on top of ``settings.keys`` when it exists.
+    """
+
+    CSS_PATH = "console.tcss"
+    TITLE = "cs-console"
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding(
+            "question_mark",
+            "help",
+            N_("Help"),
+            id="app.help",
+            tooltip=N_("The keys of this screen"),
+        ),
+        Binding(
+            "colon",
+            "command_palette",
+            N_("Commands"),
+            show=False,
+            id="app.palette",
+            tooltip=N_("Search every action"),
+        ),
+    ]
+
+    now: reactive[datetime] = reactive(utcnow, always_update=False)
+    status: reactive[StatusInfo] = reactive(StatusInfo, always_update=False)
+    data_version: reactive[int] = reactive(0)
+    agent_id: reactive[int | None] = reactive(None)
+
+    def __init__(
+        self,
+        settings: Settings,
+        engine: Engine,
+        *,
+        now_fn: Callable[[], datetime] = utcnow,
+        tick_seconds: float = 1.0,
+        poll_seconds: float = 30.0,
+        watch_changes: bool = True,
+        sla_seconds: float = 30.0,
+        send_outbox: bool = True,
+        outbox_seconds: float = 3.0,
+        sync_mail: bool = True,
+        sync_seconds: float = 60.0,
+        keymap: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__()
+        translate_bindings(self)
+        self.settings = settings
+        self.engine = engine
+        self.now_fn = now_fn
+        self.tick_seconds = tick_seconds
+        self.poll_seconds = poll_seconds
+        self.watch_changes = watch_changes
+        self.sla_seconds = sla_seconds
+        self._change_watcher: Any = None
+        self._watch_stopped = False
+        self.send_outbox = send_outbox
+        self.outbox_seconds = outbox_seconds
+        self.sync_mail = sync_mail
+        self.sync_seconds = sync_seconds
+        self.gateway = DeskGateway(settings, engine, now_fn=now_fn)
+        self._marker: tuple[Any, ...] | None = None
+        self._background_started = False
+        self._keymap = dict(keymap or {})
+        keys = getattr(settings, "keys", None)
+        if isinstance(keys, KeySettings):
+            self._keymap = {**keys.keymap(), **self._keymap}
+        self.set_reactive(ConsoleApp.now, now_fn())
+        self.set_reactive(
+            ConsoleApp.status,
+            StatusInfo(agent=settings.agent.display_name or settings.agent.name),
+        )
+        self.sub_title = settings.shop.name
+
+    def on_mount(self) -> None:
+        from cs_console.tui.screens.queue import QueueScreen
+
+        if self._keymap:
+            self.set_keymap(self._keymap)
+        self.push_screen(QueueScreen())
+        self.set_interval(self.tick_seconds, self._tick)
+        # The first page of the queue goes first; the rest starts once it is shown
+        # (or after a moment, should the first page fail).
+        self._background_timer = self.set_timer(1.0, self.start_background)
+
+    def start_background(self) -> None:
+        """Start the change poll, the outbox sender and the agent lookup (once)."""
+        if self._background_started:
+            return
+        self._background_started = True
+        self._background_timer.stop()
+        self.set_interval(self.poll_seconds, self.poll_now)
+        if self.watch_changes:
+            self._watch()
+        self.set_interval(self.sla_seconds, self._sla_pass)
+        self._sla_pass()
+        if self.send_outbox and self.settings.accounts:
+            self.set_interval(self.outbox_seconds, self._drain)
+        if self.sync_mail:
+            for account in self.settings.accounts:
+                self.set_interval(self.sync_seconds, partial(self._sync, account.name))
+                self._sync(account.name)
+        self._who()
+        self.in_background(self.gateway.load_canned)
+        self.poll_now()
+
+    # -- the clock, the change watcher and the change poll
+
+    class DatabaseChanged(Message):
+        """Another connection committed something (posted by the watcher thread)."""
+
+        def can_replace(self, message: Message) -> bool:
+            return isinstance(message, ConsoleApp.DatabaseChanged)
+
+    @work(thread=True, exclusive=True, group="watch", exit_on_error=False)
+    def _watch(self) -> None:
+        from cs_console.desk.changes import ChangeWatcher
+
+        worker = get_current_worker()
+        watcher = ChangeWatcher(self.engine)
+        self._change_watcher = watcher
+        try:
+            while not worker.is_cancelled and not self._watch_stopped:
+                try:
+                    changed = watcher.wait(timeout=1.0)
+                except Exception:
+                    if self._watch_stopped:
+                        return
+                    raise
+                if changed and not self._watch_stopped:
+                    self.post_message(self.DatabaseChanged())
+        finally:
+            watcher.close()
+
+    def on_console_app_database_changed(self, _message: DatabaseChanged) -> None:
+        self.poll_now(force=True)
+
+    def _close_watcher(self) -> None:
+        self._watch_stopped = True
+        if self._change_watcher is not None:
+            self._change_watcher.close()
+
+    def exit(self, *args: Any, **kwargs: Any) -> None:
+        self._close_watcher()
+        super().exit(*args, **kwargs)
+
+    def on_unmount(self) -> None:
+        self._close_watcher()
+
+    @work(thread=True, exclusive=True, group="sla", exit_on_error=False)
+    def _sla_pass(self) -> None:
+        if self.gateway.mark_breaches():
+            self.call_from_thread(self.poll_now, force=True)
+
+    def _tick(self) -> None:
+        self.now = self.now_fn()
+
+    @work(thread=True, group="who", exit_on_error=False)
+    def _who(self) -> None:
+        agent_id, _name = self.gateway.agent()
+        self.call_from_thread(setattr, self, "agent_id", agent_id)
+
+    def poll_now(self, *, force: bool = False) -> None:
+        """Look for changes now (after our own change, or on the poll timer).
+
+        Args:
+            force: Refresh the visible page even when no ticket row changed
+                (another connection committed something, or breaches were flagged).
+        """
+        self._poll(force)
+
+    @work(thread=True, exclusive=True, group="poll", exit_on_error=False)
+    def _poll(self, force: bool = False) -> None:
+        marker = self.gateway.marker()
+        desk = self.gateway.status()
+        self.call_from_thread(self._polled, marker, desk, force)
+
+    def _polled(self, marker: tuple[Any, ...], desk: Any, force: bool = False) -> None:
+        self.status = replace(self.status, desk=desk, notice="")
+        if marker == self._marker or (force and self._marker is None):
+            self._marker = marker
+            if force:
+                self.data_version += 1
+            return
+        before = self._marker
+        self._marker = marker
+        if before is not None:
+            new = (marker[1] or 0) - (before[1] or 0)
+            if new > 0 and (marker[2] or 0) > (before[2] or 0):
+                self.notify(
+                    ngettext("{count} new ticket", "{count} new tickets", new).format(count=new),
+                    title=_("New mail"),
+                )
+            self.data_version += 1
+
+    @work(thread=True, exclusive=True, group="outbox", exit_on_error=False)
+    def _drain(self) -> None:
+        report = self.gateway.drain_outbox()
+        if report.sent or report.failed or report.errors or report.unreachable:
+            self.call_from_thread(self._drained, report)
+
+    def _drained(self, report: Any) -> None:
+        if report.failed or report.unreachable:
+            self.notify(
+                "; ".join(report.errors) or report.summary(),
+                title=_("Sending failed"),
+                severity="error",
+                markup=False,
+            )
+        self.poll_now()
+
+    def _sync(self, account: str) -> None:
+        if account in self.status.syncing:
+            return
+        self.status = replace(self.status, syncing=self.status.syncing | {account})
+        self._sync_worker(account)
+
+    @work(thread=True, group="sync", exit_on_error=False)
+    def _sync_worker(self, account: str) -> None:
+        try:
+            report = self.gateway.sync(account)
+        finally:
+            self.call_from_thread(self._synced, account)
+        if report is not None and (report.errors or report.total("new_tickets")):
+            self.call_from_thread(self._sync_report, report)
+
+    def _synced(self, account: str) -> None:
+        self.status = replace(self.status, syncing=self.status.syncing - {account})
+        self.poll_now()
+
+    def _sync_report(self, report: Any) -> None:
+        if report.errors:
+            self.notify(
+                "; ".join(report.errors)[:300],
+                title=_("Sync of {account} failed").format(account=report.account),
+                severity="warning",
+                markup=False,
+            )
+
+    @work(thread=True, group="background", exit_on_error=False)
+    def in_background(self, function: Callable[..., Any], *args: Any) -> None:
+        """Run a blocking call in a thread, errors reported like any worker's."""
+        function(*args)
+
+    # -- errors: one place, never a crash, never a traceback
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.state == WorkerState.ERROR and event.worker.error is not None:
+            self.report_error(event.worker.error)
+
+    def report_error(self, error: BaseException) -> None:
+        """Show an error as a notice; the app goes on."""
+        if isinstance(error, CsConsoleError):
+            self.notify(error.message, title=_(error.title), severity="error", markup=False)
+        elif isinstance(error, OperationalError):
+            detail = str(error.orig) if error.orig is not None else str(error)
+            self.status = replace(self.status, notice=_("database unavailable, retrying"))
+            self.notify(
+                _(
+                    "The database is busy or unreachable ({detail}). Nothing you typed is lost; "
+                    "try again in a moment."
+                ).format(detail=detail),
+                title=_("Database unavailable"),
+                severity="warning",
+                markup=False,
+            )
+        elif isinstance(error, SQLAlchemyError):
+            self.notify(
+                str(error).splitlines()[0],
+                title=_("Database error"),
+                severity="error",
+                markup=False,
+            )
+        else:
+            self.notify(
+                f"{type(error).__name__}: {error}",
+                title=_("Unexpected error"),
+                severity="error",
+                markup=False,
+            )
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # Where "?" is typed as text (the editor) the help is on F1; hide "?" there.
+        if action == "help" and getattr(self.screen, "TYPES_TEXT", False):
+            return None
+        return True
+
+    # -- navigation
+
+    def open_ticket(self, ticket_id: int, queue_ids: list[int]) -> None:
+        from cs_console.tui.screens.ticket import TicketScreen
+
+        self.push_screen(TicketScreen(ticket_id, queue_ids=queue_ids))
+
+    # -- help and the command palette, both from the real bindings
+
+    def _binding_rows(self, screen: Screen[Any]) -> list[tuple[str, str, str, str]]:
+        """``(keys, description, tooltip, action)`` for each active binding of ``screen``."""
+        by_action: dict[str, tuple[list[str], str, str]] = {}
+        for key, active in screen.active_bindings.items():
+            binding = active.binding
+            if active.node is not screen and active.node is not self:
+                continue  # the focused widget's own keys (scrolling, editing)
+            if not binding.description or binding.system:
+                continue
+            keys, _, _ = by_action.setdefault(
+                binding.action, ([], binding.description, binding.tooltip)
+            )
+            shown = (
+                self.get_key_display(binding.with_key(key))
+                if hasattr(binding, "with_key")
+                else self.get_key_display(binding)
+            )
+            if shown not in keys:
+                keys.append(shown)
+        return [
+            (" ".join(keys), description, tooltip, action)
+            for action, (keys, description, tooltip) in by_action.items()
+        ]
+
+    def action_help(self) -> None:
+        from cs_console.tui.screens.dialogs import HelpScreen
+
+        screen = self.screen
+        rows = [(k, d, t) for k, d, t, _a in self._binding_rows(screen)]
+        name = type(screen).__name__.removesuffix("Screen")
+        self.push_screen(HelpScreen(_("Keys: {screen}").format(screen=_(name)), rows))
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        for keys, description, tooltip, action in self._binding_rows(screen):
+            if action in ("help", "command_palette"):
+                continue
+            yield SystemCommand(
+                f"{description} ({keys})",
+                tooltip or description,
+                partial(self._run_on, screen, action),
+            )
+
+    def _run_on(self, screen: Screen[Any], action: str) -> None:
+        self.call_later(screen.run_action, action)
+
+
+def run_console(settings: Settings) -> None:
+    """Open the console on the workspace's database (migrated first)."""
+    from cs_console.store.database import open_database
+
+    engine = open_database(settings.database_url)
+    try:
+        ConsoleApp(settings, engine).run()
+    finally:
+        engine.dispose()

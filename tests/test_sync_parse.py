@@ -1,0 +1,39 @@
+"""Parsing a sync's batches in worker processes gives what parsing inline gives."""
+
+from __future__ import annotations
+
+from cs_console.desk.sync_parse import BatchParser, parse_all
+from tests.test_sync_support import mail
+
+
+def _raws(count: int) -> list[bytes]:
+    return [
+        mail(
+            sender=f"c{i}@example.org",
+            mid=f"p{i}@example.org",
+            subject=f"Pedido {i}",
+            body=f"Hola, ¿dónde está el pedido {i}?\n\n> citado\n",
+            attachment=(f"f{i}.pdf", b"%PDF") if i % 2 else None,
+        )
+        for i in range(count)
+    ]
+
+
+def test_worker_processes_parse_like_inline_and_keep_the_order() -> None:
+    raws = _raws(7)
+    with BatchParser(total=5000, workers=2, min_messages=1) as parser:
+        assert parser.pool is not None
+        first = parser.submit(raws[:4])
+        second = parser.submit(raws[4:])
+        results = first() + second()
+    assert results == parse_all(raws)
+    assert [p.message_id for p in results] == [f"p{i}@example.org" for i in range(7)]
+
+
+def test_small_syncs_parse_inline() -> None:
+    with BatchParser(total=20, workers=2) as parser:
+        assert parser.pool is None
+        raws = _raws(2)
+        assert parser.submit(raws)() == parse_all(raws)
+    with BatchParser(total=50_000, workers=0) as parser:
+        assert parser.pool is None
