@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import keyring
 import pytest
+from hypothesis import settings
 from sqlalchemy.engine import Engine
 
 from cs_console.store.engine import make_engine
@@ -22,6 +24,13 @@ from tests.rig.workspace import PASSWORD, PASSWORD_ENV
 DATA = Path(__file__).parent / "data"
 MAIL_DATA = DATA / "mail"
 FIXED_NOW = datetime(2026, 11, 24, 10, 30, tzinfo=UTC)  # a Tuesday, shop hours in Madrid
+
+# Under scripts/test property tests draw the same examples on every run, so a
+# run's verdict depends on the code, not on the seed; exploring new examples
+# is for local runs (plain `pytest`), which keep Hypothesis' random search.
+settings.register_profile("repeatable", derandomize=True, print_blob=True)
+if os.environ.get("CS_FORBID_SKIPS"):
+    settings.load_profile("repeatable")
 
 
 @pytest.fixture
@@ -115,8 +124,6 @@ def engine(request: pytest.FixtureRequest) -> Engine:
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Under scripts/test (CS_FORBID_SKIPS=1) a skipped test fails the run: skips are not passes."""
-    import os
-
     if not os.environ.get("CS_FORBID_SKIPS") or exitstatus != 0:
         return
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")

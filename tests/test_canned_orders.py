@@ -74,3 +74,17 @@ def test_never_raises_and_returns_substring(texts: list[str]) -> None:
 @given(number=st.from_regex(r"([A-Z]{1,2}-?)?[0-9]{3,8}", fullmatch=True))
 def test_generated_numbers_are_found(number: str) -> None:
     assert find_order_number([f"Hola, mi pedido {number} no llega"]) == number
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Hola, mi pedido NR000 no llega", "NR000"),
+        ("order ID123 is late", "ID123"),
+        ("order no.5521 please", "5521"),
+        ("pedido nº4567", "4567"),
+        ("order nr. 8812", "8812"),
+    ],
+)
+def test_qualifier_against_the_number(text: str, expected: str) -> None:
+    assert find_order_number([text]) == expected

@@ -6,7 +6,8 @@ order number. The defaults catch the usual Spanish and English phrasings:
 "pedido 12345", "nº de pedido: 4567", "número de pedido #A-778",
 "order #A-10023", "order number 998877", "order no. 5521", "order ID: 77812".
 A captured number must contain a digit and have at least three characters, so
-"order status" or "pedido 2" never match.
+"order status" or "pedido 2" never match; a qualifier written against the
+number ("pedido NR000") is read as part of the number.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ __all__ = ["DEFAULT_ORDER_PATTERNS", "compile_order_patterns", "find_order_numbe
 _NUMBER = r"\#?\s*(?P<number>(?=[A-Z-]*\d)[A-Z0-9][A-Z0-9-]{1,30}[A-Z0-9])(?![A-Z0-9-])"
 _QUALIFIER = (
     r"(?:number|num\.?|no\.?|nr\.?|id|ref(?:erence)?\.?|code|"
-    r"n\.?\s?[º°o]\.?|n[úu]mero|c[óo]digo|referencia)"
+    r"n\.?\s?[º°o]\.?|n[úu]mero|c[óo]digo|referencia)(?!(?<=[A-Z])[A-Z0-9])"
 )
 
 DEFAULT_ORDER_PATTERNS: tuple[str, ...] = (
