@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -450,3 +450,48 @@ def test_next_open_is_open_and_nothing_opens_before_it(
     assert opens >= at
     assert calendar.is_open(opens)
     assert calendar.business_time_between(at, opens) == timedelta()
+
+
+SHORT_EVE = BusinessCalendar(
+    office(
+        special_days={
+            date(2026, 12, 24): ["09:00-14:00"],  # a Thursday: mornings only
+            date(2026, 12, 8): ["10:00-13:00"],  # a public holiday the shop opens
+            date(2026, 12, 9): [],  # a Wednesday it closes
+        }
+    ),
+    timezone="Europe/Madrid",
+    country="ES",
+)
+
+
+def test_a_special_day_has_its_own_hours() -> None:
+    assert SHORT_EVE.is_open(md(2026, 12, 24, 13, 59))
+    assert not SHORT_EVE.is_open(md(2026, 12, 24, 14, 0))
+    # 9 business hours from Christmas Eve 09:00: 5 h that day; Christmas is a holiday and
+    # the weekend is closed, so the other 4 h end on Monday 28th at 13:00.
+    due = SHORT_EVE.add_business_time(md(2026, 12, 24, 9, 0), timedelta(hours=9))
+    assert due == md(2026, 12, 28, 13, 0).astimezone(UTC)
+    # The usual day still lasts 9 hours: "1d" is the shop's usual day.
+    assert SHORT_EVE.target_time("1d") == timedelta(hours=9)
+
+
+def test_a_special_day_wins_over_a_holiday_and_an_empty_one_closes() -> None:
+    assert SPAIN.is_holiday(date(2026, 12, 8))
+    assert SHORT_EVE.open_spans(date(2026, 12, 8)) == [
+        (md(2026, 12, 8, 10, 0).astimezone(UTC), md(2026, 12, 8, 13, 0).astimezone(UTC))
+    ]
+    assert SHORT_EVE.open_spans(date(2026, 12, 9)) == []
+    assert SHORT_EVE.next_open(md(2026, 12, 9, 12, 0)) == md(2026, 12, 10, 9, 0).astimezone(UTC)
+
+
+def test_special_days_from_toml_with_a_bad_span_name_the_date() -> None:
+    import tomllib
+
+    from pydantic import ValidationError
+
+    data = tomllib.loads('[special_days]\n2026-12-24 = ["09:00-14:00"]\n')
+    hours = BusinessHoursSettings.model_validate(data)
+    assert hours.special_spans() == {date(2026, 12, 24): [(time(9), time(14))]}
+    with pytest.raises(ValidationError, match="2026-12-31"):
+        BusinessHoursSettings.model_validate({"special_days": {"2026-12-31": ["14:00-10:00"]}})

@@ -89,6 +89,7 @@ class BusinessCalendar:
                 raise ConfigError(message) from exc
         self._weekday_spans = [hours.spans(d) for d in range(7)]
         self._closed_days = frozenset(hours.closed_days)
+        self._special_spans = hours.special_spans()
         self._holiday_years: dict[int, frozenset[date]] = {}
         self._always_open = False
         self.business_day = hours.business_day()
@@ -261,11 +262,16 @@ class BusinessCalendar:
         return hi - hi % 1_000_000
 
     def _day_spans(self, day: date) -> list[Span]:
-        if self.is_holiday(day):
+        special = self._special_spans.get(day)
+        if special is not None:
+            wall_spans = special
+        elif self.is_holiday(day):
             return []
+        else:
+            wall_spans = self._weekday_spans[day.weekday()]
         return [
             (self._wall(day, s, edge="start"), self._wall(day, e, edge="end"))
-            for s, e in self._weekday_spans[day.weekday()]
+            for s, e in wall_spans
         ]
 
     def _year_spans(self, year: int) -> list[Span]:

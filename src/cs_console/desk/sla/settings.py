@@ -55,6 +55,17 @@ def parse_span(text: str) -> tuple[time, time]:
     return start, end
 
 
+def merge_spans(texts: list[str]) -> list[tuple[time, time]]:
+    """Parse spans such as ``"09:00-14:00"``, sorted, overlapping ones merged."""
+    merged: list[tuple[time, time]] = []
+    for start, end in sorted(parse_span(text) for text in texts):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
 @dataclass(frozen=True, slots=True)
 class Duration:
     """A target as written: clock minutes plus days and weeks whose length depends on the clock."""
@@ -143,6 +154,14 @@ class BusinessHoursSettings(BaseModel):
     closed_days: list[date] = Field(
         default_factory=list, description="The shop's own closed days (holidays, inventory)."
     )
+    special_days: dict[date, list[str]] = Field(
+        default_factory=dict,
+        description=(
+            "Dates with their own opening hours, such as a short Christmas Eve: "
+            '`"2026-12-24" = ["09:00-14:00"]`. They replace the weekday\'s hours and win '
+            "over public holidays and closed days; an empty list closes the day."
+        ),
+    )
 
     @field_validator(*_WEEKDAYS)
     @classmethod
@@ -150,6 +169,17 @@ class BusinessHoursSettings(BaseModel):
         for span in spans:
             parse_span(span)
         return spans
+
+    @field_validator("special_days")
+    @classmethod
+    def _special_spans_are_valid(cls, days: dict[date, list[str]]) -> dict[date, list[str]]:
+        for day, spans in days.items():
+            for span in spans:
+                try:
+                    parse_span(span)
+                except ValueError as exc:
+                    raise ValueError(f"{day.isoformat()}: {exc}") from None
+        return days
 
     @model_validator(mode="after")
     def _open_some_day(self) -> BusinessHoursSettings:
@@ -159,13 +189,11 @@ class BusinessHoursSettings(BaseModel):
 
     def spans(self, weekday: int) -> list[tuple[time, time]]:
         """Opening spans of a weekday (0 = Monday), sorted, overlapping spans merged."""
-        merged: list[tuple[time, time]] = []
-        for start, end in sorted(parse_span(s) for s in getattr(self, _WEEKDAYS[weekday])):
-            if merged and start <= merged[-1][1]:
-                merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
-            else:
-                merged.append((start, end))
-        return merged
+        return merge_spans(getattr(self, _WEEKDAYS[weekday]))
+
+    def special_spans(self) -> dict[date, list[tuple[time, time]]]:
+        """Opening spans of each special day, sorted, overlapping spans merged."""
+        return {day: merge_spans(spans) for day, spans in self.special_days.items()}
 
     def day_length(self, weekday: int) -> timedelta:
         """Wall-clock opening time of a weekday, ignoring holidays and DST."""
