@@ -115,3 +115,23 @@ def test_next_reply_breach_escalates_under_its_own_key() -> None:
     )
     sla = sla_at(md(2026, 11, 24, 11, 0), *events)  # 8 h next-reply target ran out Tue 10:00
     assert keys(escalations(sla, RULES, applied={"maria@first_reply"})) == ["maria@next_reply"]
+
+
+def test_each_next_reply_cycle_escalates_again() -> None:
+    first_cycle = (
+        ClockEvent.agent_reply(md(2026, 11, 23, 9, 30)),
+        ClockEvent.customer_message(md(2026, 11, 23, 10, 0)),
+    )
+    late = sla_at(md(2026, 11, 24, 11, 0), *first_cycle)
+    applied = {"maria@first_reply", *keys(escalations(late, RULES, applied={"maria@first_reply"}))}
+    assert applied == {"maria@first_reply", "maria@next_reply"}
+    # The agent replies late, the customer writes again, and that reply is late too.
+    second_cycle = (
+        *first_cycle,
+        ClockEvent.agent_reply(md(2026, 11, 24, 11, 30)),
+        ClockEvent.customer_message(md(2026, 11, 24, 12, 0)),
+    )
+    sla = sla_at(md(2026, 11, 25, 13, 0), *second_cycle)
+    assert sla.targets["next_reply"].cycle == 2
+    assert keys(escalations(sla, RULES, applied=applied)) == ["maria@next_reply#2"]
+    assert escalations(sla, RULES, applied={*applied, "maria@next_reply#2"}) == []

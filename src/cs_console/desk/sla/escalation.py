@@ -1,4 +1,4 @@
-"""Escalation: the actions the ``[[sla.escalation]]`` rules call for, each fired once.
+"""Escalation: the actions the ``[[sla.escalation]]`` rules call for, each fired once per cycle.
 
 The function is pure: it reads the ticket's SLA state, the rules and the keys
 of the escalations already applied to the ticket, and returns what to do. The
@@ -24,7 +24,8 @@ class EscalationAction:
     """One escalation to apply to a ticket.
 
     Attributes:
-        key: ``"<rule key>@<target>"``; record it so the escalation fires once.
+        key: ``"<rule key>@<target>"`` (``"...#<cycle>"`` from a target's second
+            cycle on); record it so the escalation fires once per cycle.
         rule: The rule's key.
         target: The target that triggered it.
         when: ``warning`` or ``breached``.
@@ -42,9 +43,15 @@ class EscalationAction:
     assign: str | None = None
 
 
-def escalation_key(rule: EscalationRule, target: str) -> str:
-    """The key under which the escalation of ``rule`` for ``target`` is recorded."""
-    return f"{rule.key}@{target}"
+def escalation_key(rule: EscalationRule, target: str, cycle: int = 1) -> str:
+    """The key under which the escalation of ``rule`` for ``target`` is recorded.
+
+    Each cycle of a target (the next reply owed after each customer message, a
+    resolution clock restarted on reopening) escalates on its own: a ticket
+    whose second reply is late is escalated again, not only the first time.
+    """
+    key = f"{rule.key}@{target}"
+    return key if cycle <= 1 else f"{key}#{cycle}"
 
 
 def escalations(
@@ -70,7 +77,7 @@ def escalations(
                 continue
             if target.stopped_at is not None or target.state not in states:
                 continue
-            key = escalation_key(rule, name)
+            key = escalation_key(rule, name, target.cycle)
             if key in applied:
                 continue
             actions.append(
