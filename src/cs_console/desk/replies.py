@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 from sqlmodel import Session, col, select
@@ -318,8 +318,8 @@ def canned_reply(
     number: int,
     slug: str,
     *,
+    now: datetime,
     answers: Sequence[CannedAnswer] | None = None,
-    now: datetime | None = None,
     agent: Agent | None = None,
     record: bool = True,
 ) -> CannedReply:
@@ -330,7 +330,8 @@ def canned_reply(
     starter set (both languages).
 
     Args:
-        now: When the answer is used; default the current time (the CLI's path).
+        now: When the answer is used: the template's time-dependent values and
+            the recorded use take it.
         agent: Who uses it; default the console's agent.
         record: Count the use (``canned_answer_use``); callers that count it
             when the reply is sent pass False.
@@ -339,11 +340,10 @@ def canned_reply(
         DeskError: unknown ticket or unknown answer.
     """
     ticket = get_ticket(session, number)
-    when = now or datetime.now(UTC)
     if answers is not None:
         library = list(answers)
     else:
-        ensure_library(session, settings, now=when)
+        ensure_library(session, settings, now=now)
         library = [*answers_for(session), *starter_answers()]
     wanted = slug.strip().casefold()
     answer = next((a for a in library if a.slug == wanted), None) or next(
@@ -352,14 +352,14 @@ def canned_reply(
     if answer is None:
         known = ", ".join(sorted({a.slug for a in library}))
         raise DeskError(f"no canned answer {slug!r}; known: {known}")
-    agent = agent or current_agent(session, settings, now=when)
+    agent = agent or current_agent(session, settings, now=now)
     variables = ticket_variables(
-        session, settings, ticket, agent=agent, now=when, language=answer.language
+        session, settings, ticket, agent=agent, now=now, language=answer.language
     )
     rendered = render(answer.body, variables)
     if record:
         record_use(
-            session, answer.slug, agent_id=agent.id, ticket_id=ticket.id, now=when, answer=answer
+            session, answer.slug, agent_id=agent.id, ticket_id=ticket.id, now=now, answer=answer
         )
     return CannedReply(
         slug=answer.slug,

@@ -354,7 +354,7 @@ def reply(
         if file is not None:
             raise DeskError("give either --answer or --file, not both")
         with session_scope(engine) as session:
-            canned = canned_reply(session, settings, number, answer, record=False)
+            canned = canned_reply(session, settings, number, answer, now=_utcnow(), record=False)
         status = status or canned.set_status
         if sys.stdin.isatty():
             body = _read_body(None, initial=canned.text)
