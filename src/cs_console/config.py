@@ -31,6 +31,7 @@ from cs_console.desk.survey_settings import SurveySettings
 from cs_console.desk.threading_settings import ThreadingSettings
 from cs_console.desk.writing.settings import WritingConfig
 from cs_console.errors import ConfigError
+from cs_console.i18n import _, ngettext
 from cs_console.tui.keys import KeySettings
 
 APP_NAME = "cs-console"
@@ -69,7 +70,9 @@ class ShopSettings(_Section):
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ValueError(
-                f"unknown time zone {value!r} (use a name like 'Europe/Madrid')"
+                _("unknown time zone {value} (use a name like 'Europe/Madrid')").format(
+                    value=repr(value)
+                )
             ) from exc
         return value
 
@@ -97,7 +100,9 @@ class AgentSettings(_Section):
 
         if value is not None and value not in SUPPORTED_LANGUAGES:
             raise ValueError(
-                f"unsupported language {value!r} (use one of: {', '.join(SUPPORTED_LANGUAGES)})"
+                _("unsupported language {value} (use one of: {choices})").format(
+                    value=repr(value), choices=", ".join(SUPPORTED_LANGUAGES)
+                )
             )
         return value
 
@@ -125,10 +130,16 @@ class DatabaseSettings(_Section):
         if value is None:
             return None
         if not value.startswith(("sqlite:", "postgresql")):
-            raise ValueError("use a sqlite:///PATH or postgresql+psycopg://... URL")
+            raise ValueError(
+                _("use a {sqlite} or {postgresql} URL").format(
+                    sqlite="sqlite:///PATH", postgresql="postgresql+psycopg://..."
+                )
+            )
         if "@" in value and ":" in value.split("@", 1)[0].split("//", 1)[-1]:
             raise ValueError(
-                "put no password in the database URL; use a ~/.pgpass file or PGPASSWORD"
+                _("put no password in the database URL; use a {pgpass} file or {variable}").format(
+                    pgpass="~/.pgpass", variable="PGPASSWORD"
+                )
             )
         return value
 
@@ -211,8 +222,15 @@ class AccountSettings(_Section):
             for key in _FORBIDDEN_SECRET_KEYS:
                 if key in data:
                     raise ValueError(
-                        f"'{key}' is not allowed: never put a password in the config file. "
-                        "Use password_env, password_cmd or password_keyring = true"
+                        _(
+                            "{key} is not allowed: never put a password in the config file. "
+                            "Use {env}, {cmd} or {keyring}"
+                        ).format(
+                            key=f"'{key}'",
+                            env="password_env",
+                            cmd="password_cmd",
+                            keyring="password_keyring = true",
+                        )
                     )
         return data
 
@@ -220,41 +238,76 @@ class AccountSettings(_Section):
     def _consistent(self) -> AccountSettings:
         sources = [self.password_env, self.password_cmd, self.password_keyring or None]
         if sum(source is not None for source in sources) > 1:
-            raise ValueError("give only one of password_env, password_cmd, password_keyring")
+            raise ValueError(
+                _("give only one of {keys}").format(
+                    keys="password_env, password_cmd, password_keyring"
+                )
+            )
         if "@" not in self.address:
-            raise ValueError(f"address {self.address!r} is not an email address")
+            raise ValueError(
+                _("address {address} is not an email address").format(address=repr(self.address))
+            )
         if self.auth == "oauth2":
             self._check_oauth2()
         if self.after_ingest == "move" and not self.move_to:
-            raise ValueError("after_ingest = 'move' needs move_to = 'FOLDER'")
+            raise ValueError(
+                _("{setting} needs {needed}").format(
+                    setting="after_ingest = 'move'", needed="move_to = 'FOLDER'"
+                )
+            )
         if not self.folders:
-            raise ValueError("folders must name at least one folder, e.g. ['INBOX']")
+            raise ValueError(
+                _("{key} must name at least one folder, e.g. {example}").format(
+                    key="folders", example="['INBOX']"
+                )
+            )
         for folder in [*self.folders, self.sent_folder or "", self.move_to or ""]:
             if any(ord(c) < 32 or ord(c) == 127 for c in folder):
-                raise ValueError(f"folder name {folder!r} holds a control character")
+                raise ValueError(
+                    _("folder name {folder} holds a control character").format(folder=repr(folder))
+                )
         return self
 
     def _check_oauth2(self) -> None:
         if self.password_env or self.password_cmd or self.password_keyring:
             raise ValueError(
-                "auth = 'oauth2' takes no password_env, password_cmd or password_keyring"
+                _("{setting} takes no {env}, {cmd} or {keyring}").format(
+                    setting="auth = 'oauth2'",
+                    env="password_env",
+                    cmd="password_cmd",
+                    keyring="password_keyring",
+                )
             )
         if self.oauth2_provider is None:
             raise ValueError(
-                "auth = 'oauth2' needs oauth2_provider = 'microsoft', 'google' or 'custom'"
+                _("{setting} needs {key} = {first}, {second} or {third}").format(
+                    setting="auth = 'oauth2'",
+                    key="oauth2_provider",
+                    first="'microsoft'",
+                    second="'google'",
+                    third="'custom'",
+                )
             )
         if not self.oauth2_client_id:
             raise ValueError(
-                "auth = 'oauth2' needs oauth2_client_id (the application ID you registered)"
+                _("{setting} needs {key} (the application ID you registered)").format(
+                    setting="auth = 'oauth2'", key="oauth2_client_id"
+                )
             )
         if self.oauth2_provider == "custom":
             for key in ("oauth2_device_url", "oauth2_token_url", "oauth2_scopes"):
                 if not getattr(self, key):
-                    raise ValueError(f"oauth2_provider = 'custom' needs {key}")
+                    raise ValueError(
+                        _("{setting} needs {needed}").format(
+                            setting="oauth2_provider = 'custom'", needed=key
+                        )
+                    )
         for key in ("oauth2_device_url", "oauth2_token_url"):
             url = getattr(self, key)
             if url and not url.startswith(("https://", "http://127.0.0.1", "http://localhost")):
-                raise ValueError(f"{key} must be an https:// URL")
+                raise ValueError(
+                    _("{key} must be an {scheme} URL").format(key=key, scheme="https://")
+                )
 
     @property
     def imap_port_effective(self) -> int:
@@ -308,7 +361,7 @@ class Settings(_Section):
     threading: ThreadingSettings = Field(default_factory=ThreadingSettings)
     keys: KeySettings = Field(
         default_factory=KeySettings,
-        description="Console key bindings: binding id = key(s), e.g. \"ticket.reply\" = \"R\".",
+        description='Console key bindings: binding id = key(s), e.g. "ticket.reply" = "R".',
     )
     canned: CannedSettings = Field(default_factory=CannedSettings)
     writing: WritingConfig = Field(default_factory=WritingConfig)
@@ -321,7 +374,9 @@ class Settings(_Section):
         names = [a.name for a in self.accounts]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
-            raise ValueError(f"account names must be unique: {', '.join(duplicates)}")
+            raise ValueError(
+                _("account names must be unique: {names}").format(names=", ".join(duplicates))
+            )
         return self
 
     @property
@@ -343,7 +398,11 @@ class Settings(_Section):
         for account in self.accounts:
             if account.name == name:
                 return account
-        raise ConfigError(f"no account named {name!r} in {self.source or 'the config'}")
+        if self.source is None:
+            raise ConfigError(_("no account named {name} in the config").format(name=repr(name)))
+        raise ConfigError(
+            _("no account named {name} in {path}").format(name=repr(name), path=self.source)
+        )
 
 
 def _os_user() -> str:
@@ -380,18 +439,26 @@ def load_settings(path: Path | str | None = None, *, missing_ok: bool = False) -
         if missing_ok:
             return Settings()
         raise ConfigError(
-            f"no config file at {file}. Create one with `cs-console init`, "
-            "copy config.example.toml, or try `cs-console demo`.",
+            _(
+                "no config file at {path}. Create one with `cs-console init`, "
+                "copy config.example.toml, or try `cs-console demo`."
+            ).format(path=file),
             title="No configuration",
         )
     try:
         data = tomllib.loads(file.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise ConfigError(f"cannot read {file}: {exc.strerror or exc}") from exc
+        raise ConfigError(
+            _("cannot read {path}: {reason}").format(path=file, reason=exc.strerror or exc)
+        ) from exc
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{file} is not UTF-8 text: {exc.reason}") from exc
+        raise ConfigError(
+            _("{path} is not UTF-8 text: {reason}").format(path=file, reason=exc.reason)
+        ) from exc
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{file} is not valid TOML: {exc}") from exc
+        raise ConfigError(
+            _("{path} is not valid TOML: {reason}").format(path=file, reason=exc)
+        ) from exc
     return settings_from_mapping(data, source=file)
 
 
@@ -429,15 +496,25 @@ def _resolve_relative_paths(settings: Settings, base: Path) -> None:
 def _describe_validation_error(
     exc: ValidationError, data: Mapping[str, Any], source: Path | None
 ) -> str:
-    where = str(source) if source else "the config"
-    lines = [f"{where} has {exc.error_count()} problem(s):"]
+    count = exc.error_count()
+    if source is None:
+        head = ngettext(
+            "the config has {count} problem:", "the config has {count} problems:", count
+        ).format(count=count)
+    else:
+        head = ngettext(
+            "{path} has {count} problem:", "{path} has {count} problems:", count
+        ).format(path=source, count=count)
+    lines = [head]
     for error in exc.errors():
         key = _key_path(error["loc"], data)
         message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
-            message = "unknown key (check the spelling; see config.example.toml)"
+            message = _("unknown key (check the spelling; see {example})").format(
+                example="config.example.toml"
+            )
         elif error["type"] == "missing":
-            message = "required key is missing"
+            message = _("required key is missing")
         lines.append(f"  {key}: {message}")
     return "\n".join(lines)
 
@@ -458,4 +535,4 @@ def _key_path(loc: tuple[int | str, ...], data: Mapping[str, Any]) -> str:
         else:
             parts.append(str(item))
             node = node.get(item) if isinstance(node, Mapping) else None
-    return ".".join(parts) or "(top level)"
+    return ".".join(parts) or _("(top level)")

@@ -44,6 +44,7 @@ from cs_console.desk.outbox_drain import (
 from cs_console.desk.ticket_sla import TicketClock
 from cs_console.desk.tickets import set_status
 from cs_console.errors import DeskError
+from cs_console.i18n import _
 from cs_console.mail.compose import as_bytes
 from cs_console.store.models import (
     Draft,
@@ -98,14 +99,14 @@ def queue_message(
     # Stored without angle brackets, like every Message-ID in the database.
     message_id = str(message["Message-ID"] or "").strip().strip("<>")
     if not message_id:
-        raise DeskError("the message has no Message-ID; it cannot be queued")
+        raise DeskError(_("the message has no Message-ID; it cannot be queued"))
     if rcpt_to is None:
         headers = [str(v) for name in ("To", "Cc") for v in message.get_all(name, [])]
         rcpt_to = [addr for _name, addr in getaddresses(headers) if addr]
     if mail_from is None:
         mail_from = next((a for _n, a in getaddresses([str(message["From"] or "")]) if a), "")
     if not rcpt_to:
-        raise DeskError("the message has no recipient")
+        raise DeskError(_("the message has no recipient"))
     item = OutboxItem(
         ticket_id=ticket_id,
         message_row_id=message_row_id,
@@ -150,11 +151,11 @@ def undo_send(
     """
     item = session.get(OutboxItem, item_id)
     if item is None:
-        raise DeskError(f"there is no outbox item {item_id}")
+        raise DeskError(_("there is no outbox item {number}").format(number=item_id))
     if item.status != OutboxStatus.QUEUED.value or item.attempts > 0:
-        raise DeskError("too late to undo: the message is already on its way")
+        raise DeskError(_("too late to undo: the message is already on its way"))
     if now >= item.not_before:
-        raise DeskError("too late to undo: the undo window has closed")
+        raise DeskError(_("too late to undo: the undo window has closed"))
     # Compare-and-set: a sender claiming it at this instant wins or loses cleanly.
     claimed = session.exec(
         update(OutboxItem)
@@ -164,7 +165,7 @@ def undo_send(
         .values(status=OutboxStatus.CANCELLED.value, last_error="undone by the agent")
     )
     if claimed.rowcount != 1:
-        raise DeskError("too late to undo: the message is already on its way")
+        raise DeskError(_("too late to undo: the message is already on its way"))
     session.refresh(item)
 
     body = ""
@@ -254,9 +255,13 @@ def requeue_failed(session: Session, item_id: int, *, now: datetime) -> OutboxIt
     """Send a failed item again (after the agent fixed the address, or the server)."""
     item = session.get(OutboxItem, item_id)
     if item is None:
-        raise DeskError(f"there is no outbox item {item_id}")
+        raise DeskError(_("there is no outbox item {number}").format(number=item_id))
     if item.status != OutboxStatus.FAILED.value:
-        raise DeskError(f"outbox item {item_id} is {item.status}, not failed")
+        raise DeskError(
+            _("outbox item {number} is {status}, not failed").format(
+                number=item_id, status=item.status
+            )
+        )
     item.status = OutboxStatus.QUEUED.value
     item.not_before = now
     item.attempts = 0

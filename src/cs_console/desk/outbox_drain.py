@@ -32,6 +32,7 @@ from sqlmodel import col, select
 from cs_console.config import AccountSettings, Settings
 from cs_console.desk.leases import holder_gone
 from cs_console.errors import CsConsoleError
+from cs_console.i18n import _, ngettext
 from cs_console.mail.endpoints import imap_endpoint, smtp_endpoint
 from cs_console.mail.sent_copy import append_sent_copies
 from cs_console.mail.smtp_send import PermanentSendError, SmtpSender, TemporarySendError
@@ -98,18 +99,27 @@ class DrainReport:
         return self.failed == 0 and not self.unreachable and self.store_error is None
 
     def summary(self, *, pending: int | None = None, failed_total: int | None = None) -> str:
+        """One line for the user, in the interface's language: what was sent, what waits."""
         if self.busy:
-            return "another sender is draining the outbox; nothing done"
-        parts = [f"sent {self.sent}", f"retrying {self.retrying}", f"failed {self.failed}"]
+            return _("another sender is draining the outbox; nothing done")
+        parts = [
+            _("sent {count}").format(count=self.sent),
+            _("retrying {count}").format(count=self.retrying),
+            _("failed {count}").format(count=self.failed),
+        ]
         if self.copies_saved:
-            parts.append(f"{self.copies_saved} sent copies saved")
+            parts.append(
+                ngettext(
+                    "{count} sent copy saved", "{count} sent copies saved", self.copies_saved
+                ).format(count=self.copies_saved)
+            )
         if self.unreachable:
-            parts.append(f"unreachable: {', '.join(self.unreachable)}")
+            parts.append(_("unreachable: {accounts}").format(accounts=", ".join(self.unreachable)))
         line = ", ".join(parts)
         if pending is not None:
-            line += f"; {pending} waiting"
+            line += "; " + _("{count} waiting").format(count=pending)
             if failed_total:
-                line += f", {failed_total} failed in the outbox"
+                line += ", " + _("{count} failed in the outbox").format(count=failed_total)
         return line
 
 
@@ -211,7 +221,7 @@ class OutboxDrainer:
                 for account_name, ids in by_account.items():
                     await self._drain_account(account_name, ids, report)
             except _LeaseLost:
-                report.errors.append("another sender took over the outbox; stopped")
+                report.errors.append(_("another sender took over the outbox; stopped"))
                 return report
             await self._save_sent_copies(report)
         except OperationalError as exc:
@@ -230,7 +240,10 @@ class OutboxDrainer:
         reason = str(getattr(exc, "orig", exc) or exc).splitlines()[0] if str(exc) else "error"
         report.store_error = reason
         report.errors.append(
-            f"the database refused the outbox ({reason}); nothing was lost, the next pass sends it"
+            _(
+                "the database refused the outbox ({reason}); nothing was lost, "
+                "the next pass sends it"
+            ).format(reason=reason)
         )
         return report
 
@@ -264,7 +277,11 @@ class OutboxDrainer:
             # A renamed or removed account: keep the mail queued, untouched, and say so.
             report.unreachable.append(name)
             report.errors.append(
-                f"{len(ids)} message(s) wait for account {name!r}, which is not in the config"
+                ngettext(
+                    "{count} message waits for account {account}, which is not in the config",
+                    "{count} messages wait for account {account}, which is not in the config",
+                    len(ids),
+                ).format(count=len(ids), account=repr(name))
             )
             return
         if folder is not None:
@@ -275,7 +292,10 @@ class OutboxDrainer:
                 try:
                     write_eml(folder, item.message_id, item.raw)
                 except OSError as exc:
-                    self._defer(item_id, f"cannot write to {folder}: {exc.strerror or exc}", report)
+                    error = _("cannot write to {folder}: {reason}").format(
+                        folder=folder, reason=exc.strerror or exc
+                    )
+                    self._defer(item_id, error, report)
                     continue
                 self._mark_sent(item_id, "written to folder", copy_saved=False)
                 report.sent += 1
@@ -348,12 +368,16 @@ class OutboxDrainer:
             if not due:
                 return None
             if item.status == OutboxStatus.SENDING.value and item.attempts >= MAX_ATTEMPTS:
-                error = f"the sender stopped {item.attempts} times while sending this message"
+                error = _("the sender stopped {count} times while sending this message").format(
+                    count=item.attempts
+                )
                 item.status = OutboxStatus.FAILED.value
                 item.last_error = error
                 session.add(item)
                 report.failed += 1
-                report.errors.append(f"outbox item {item_id}: {error}")
+                report.errors.append(
+                    _("outbox item {number}: {error}").format(number=item_id, error=error)
+                )
                 return None
             result = session.exec(
                 update(OutboxItem)
@@ -397,7 +421,7 @@ class OutboxDrainer:
                     )
                 )
         report.failed += 1
-        report.errors.append(f"outbox item {item_id}: {error}")
+        report.errors.append(_("outbox item {number}: {error}").format(number=item_id, error=error))
 
     def _defer(
         self, item_id: int, error: str, report: DrainReport, *, attempts: int | None = None
@@ -408,12 +432,16 @@ class OutboxDrainer:
             assert item is not None
             tries = attempts if attempts is not None else item.attempts
             if tries >= MAX_ATTEMPTS:
-                give_up = f"gave up after {tries} attempts; last answer: {error}"
+                give_up = _("gave up after {count} attempts; last answer: {error}").format(
+                    count=tries, error=error
+                )
                 item.status = OutboxStatus.FAILED.value
                 item.last_error = give_up
                 session.add(item)
                 report.failed += 1
-                report.errors.append(f"outbox item {item_id}: {give_up}")
+                report.errors.append(
+                    _("outbox item {number}: {error}").format(number=item_id, error=give_up)
+                )
                 return
             item.status = OutboxStatus.QUEUED.value
             item.last_error = error
@@ -455,7 +483,11 @@ class OutboxDrainer:
                 password = self.password_fn(account, "imap")
             except CsConsoleError as exc:
                 self._copy_retry_at[account.name] = now + SENT_COPY_RETRY
-                report.errors.append(f"sent copies of {account.name}: {exc.message}")
+                report.errors.append(
+                    _("sent copies of {account}: {error}").format(
+                        account=account.name, error=exc.message
+                    )
+                )
                 continue
             if password is None:
                 continue  # no secret source: no IMAP login, no copies
@@ -478,7 +510,11 @@ class OutboxDrainer:
                 report.copies_saved += len(saved_ids)
             if result.error:
                 self._copy_retry_at[account.name] = now + SENT_COPY_RETRY
-                report.errors.append(f"sent copies of {account.name}: {result.error}")
+                report.errors.append(
+                    _("sent copies of {account}: {error}").format(
+                        account=account.name, error=result.error
+                    )
+                )
             else:
                 self._copy_retry_at.pop(account.name, None)
 

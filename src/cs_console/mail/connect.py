@@ -21,6 +21,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 
 from cs_console.errors import ImapError, SmtpError
+from cs_console.i18n import _
 
 DEFAULT_TIMEOUT = 30.0
 
@@ -116,15 +117,19 @@ def imap_connect(
             use_uid=True,
         )
     except ssl.SSLError as exc:
-        raise ImapError(f"TLS with {where} failed: {exc.reason or exc}") from exc
+        raise ImapError(
+            _("TLS with {server} failed: {reason}").format(server=where, reason=exc.reason or exc)
+        ) from exc
     except (TimeoutError, OSError) as exc:
-        raise ImapError(f"cannot reach the IMAP server {where}: {_os_reason(exc)}") from exc
+        raise ImapError(
+            _("cannot reach the IMAP server {server}: {reason}").format(
+                server=where, reason=_os_reason(exc)
+            )
+        ) from exc
     try:
         if endpoint.security == "starttls":
             if b"STARTTLS" not in client.capabilities():
-                raise ImapError(
-                    f"{where} does not offer STARTTLS; refusing to send the password in clear"
-                )
+                raise ImapError(_no_starttls(where))
             client.starttls(ssl_context=context)
         if credential.is_bearer:
             client.oauth2_login(endpoint.username, credential.secret)
@@ -133,18 +138,27 @@ def imap_connect(
     except LoginError as exc:
         _quietly_close(client)
         raise ImapError(
-            f"{where} refused the login of {endpoint.username!r}: {_decode(exc)}. "
+            _("{server} refused the login of {user}: {answer}.").format(
+                server=where, user=repr(endpoint.username), answer=_decode(exc)
+            )
+            + " "
             + _login_advice(credential)
         ) from exc
     except ssl.SSLError as exc:
         _quietly_close(client)
-        raise ImapError(f"STARTTLS with {where} failed: {exc.reason or exc}") from exc
+        raise ImapError(
+            _("STARTTLS with {server} failed: {reason}").format(
+                server=where, reason=exc.reason or exc
+            )
+        ) from exc
     except ImapError:
         _quietly_close(client)
         raise
     except (IMAPClientError, OSError) as exc:
         _quietly_close(client)
-        raise ImapError(f"IMAP error with {where}: {_decode(exc)}") from exc
+        raise ImapError(
+            _("IMAP error with {server}: {reason}").format(server=where, reason=_decode(exc))
+        ) from exc
     return client
 
 
@@ -174,9 +188,7 @@ async def smtp_connect(
         await client.ehlo()  # what the server offers (STARTTLS, AUTH) is only known after EHLO
         if endpoint.security == "starttls":
             if not client.supports_extension("starttls"):
-                raise SmtpError(
-                    f"{where} does not offer STARTTLS; refusing to send the password in clear"
-                )
+                raise SmtpError(_no_starttls(where))
             await client.starttls(tls_context=context)
             await client.ehlo()
         if credential is not None and client.supports_extension("auth"):
@@ -190,17 +202,30 @@ async def smtp_connect(
     except aiosmtplib.SMTPAuthenticationError as exc:
         await _quietly_quit(client)
         raise SmtpError(
-            f"{where} refused the login of {endpoint.username!r} ({exc.code} {exc.message}). "
+            _("{server} refused the login of {user} ({answer}).").format(
+                server=where, user=repr(endpoint.username), answer=f"{exc.code} {exc.message}"
+            )
+            + " "
             + _login_advice(credential)
         ) from exc
     except aiosmtplib.SMTPConnectError as exc:
-        raise SmtpError(f"cannot reach the SMTP server {where}: {exc.message}") from exc
+        raise SmtpError(
+            _("cannot reach the SMTP server {server}: {reason}").format(
+                server=where, reason=exc.message
+            )
+        ) from exc
     except aiosmtplib.SMTPException as exc:
         await _quietly_quit(client)
-        raise SmtpError(f"SMTP error with {where}: {exc}") from exc
+        raise SmtpError(
+            _("SMTP error with {server}: {reason}").format(server=where, reason=exc)
+        ) from exc
     except (OSError, ssl.SSLError) as exc:
         await _quietly_quit(client)
-        raise SmtpError(f"cannot reach the SMTP server {where}: {_os_reason(exc)}") from exc
+        raise SmtpError(
+            _("cannot reach the SMTP server {server}: {reason}").format(
+                server=where, reason=_os_reason(exc)
+            )
+        ) from exc
     return client
 
 
@@ -215,18 +240,24 @@ async def _smtp_xoauth2(client: aiosmtplib.SMTP, username: str, token: str, time
         raise aiosmtplib.SMTPAuthenticationError(response.code, response.message)
 
 
+def _no_starttls(where: str) -> str:
+    return _("{server} does not offer STARTTLS; refusing to send the password in clear").format(
+        server=where
+    )
+
+
 def _login_advice(credential: Credential | None) -> str:
     if credential is not None and credential.is_bearer:
-        return (
+        return _(
             "The OAuth2 token was refused: check that the app has the IMAP/SMTP permissions "
             "and that IMAP/SMTP access is enabled for the mailbox."
         )
-    return "Check the password (many providers need an app password)."
+    return _("Check the password (many providers need an app password).")
 
 
 def _os_reason(exc: BaseException) -> str:
     if isinstance(exc, socket.timeout | TimeoutError):
-        return "timed out"
+        return _("timed out")
     if isinstance(exc, OSError) and exc.strerror:
         return exc.strerror
     return str(exc) or type(exc).__name__

@@ -17,6 +17,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 
 from cs_console.errors import ImapError
+from cs_console.i18n import _
 from cs_console.mail.connect import Endpoint, imap_connect
 
 __all__ = ["SentCopyResult", "append_sent_copies", "find_sent_folder"]
@@ -46,7 +47,7 @@ def find_sent_folder(client: IMAPClient, configured: str | None = None) -> str:
     try:
         folders = client.list_folders()
     except (IMAPClientError, OSError) as exc:
-        raise ImapError(f"cannot list the folders: {exc}") from exc
+        raise ImapError(_("cannot list the folders: {reason}").format(reason=exc)) from exc
     names: list[str] = []
     for flags, _delimiter, name in folders:
         text = name.decode() if isinstance(name, bytes) else str(name)
@@ -57,7 +58,9 @@ def find_sent_folder(client: IMAPClient, configured: str | None = None) -> str:
         if candidate in names:
             return candidate
     raise ImapError(
-        "the server marks no folder as Sent; set sent_folder = 'NAME' in the account's config"
+        _("the server marks no folder as Sent; set {setting} in the account's config").format(
+            setting="sent_folder = 'NAME'"
+        )
     )
 
 
@@ -84,7 +87,11 @@ def append_sent_copies(
             try:
                 client.append(target, raw, flags=(b"\\Seen",), msg_time=when)
             except (IMAPClientError, OSError, ssl.SSLError) as exc:
-                raise ImapError(f"cannot save the sent copy in {target!r}: {exc}") from exc
+                raise ImapError(
+                    _("cannot save the sent copy in {folder}: {reason}").format(
+                        folder=repr(target), reason=exc
+                    )
+                ) from exc
             done += 1
     except ImapError as exc:
         return SentCopyResult(saved=done, error=exc.message)

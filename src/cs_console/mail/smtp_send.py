@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import aiosmtplib
 
 from cs_console.errors import SmtpError
+from cs_console.i18n import _
 from cs_console.mail.connect import DEFAULT_TIMEOUT, Endpoint, smtp_connect
 
 __all__ = [
@@ -84,19 +85,24 @@ async def send_raw(
         permanent = all(classify_code(c) is PermanentSendError for c in codes)
         error = PermanentSendError if permanent else TemporarySendError
         raise error(
-            f"every recipient was refused: {answers}", code=max(codes, default=None)
+            _("every recipient was refused: {answers}").format(answers=answers),
+            code=max(codes, default=None),
         ) from exc
     except aiosmtplib.SMTPServerDisconnected as exc:
-        raise TemporarySendError(f"the server closed the connection: {exc}") from exc
+        raise TemporarySendError(
+            _("the server closed the connection: {reason}").format(reason=exc)
+        ) from exc
     except aiosmtplib.SMTPTimeoutError as exc:
-        raise TemporarySendError(f"the server did not answer in time: {exc}") from exc
+        raise TemporarySendError(
+            _("the server did not answer in time: {reason}").format(reason=exc)
+        ) from exc
     except aiosmtplib.SMTPResponseException as exc:
         error_class = classify_code(exc.code)
         raise error_class(_answer(exc.code, exc.message), code=exc.code) from exc
     except aiosmtplib.SMTPException as exc:
-        raise TemporarySendError(f"SMTP error: {exc}") from exc
+        raise TemporarySendError(_("SMTP error: {reason}").format(reason=exc)) from exc
     except (OSError, ssl.SSLError) as exc:
-        raise TemporarySendError(f"the connection failed: {exc}") from exc
+        raise TemporarySendError(_("the connection failed: {reason}").format(reason=exc)) from exc
     answer = " ".join(str(response).split()) or "accepted"
     if refused:
         parts = "; ".join(f"{rcpt}: {_answer(r.code, r.message)}" for rcpt, r in refused.items())
@@ -169,14 +175,20 @@ class SmtpSender:
         except aiosmtplib.SMTPAuthenticationError as exc:
             client.close()
             raise TemporarySendError(
-                f"{where} refused the login of {self.endpoint.username!r} "
-                f"({_answer(exc.code, exc.message)}). Check the password "
-                "(many providers need an app password).",
+                _("{server} refused the login of {user} ({answer}).").format(
+                    server=where,
+                    user=repr(self.endpoint.username),
+                    answer=_answer(exc.code, exc.message),
+                )
+                + " "
+                + _("Check the password (many providers need an app password)."),
                 code=exc.code,
             ) from exc
         except (aiosmtplib.SMTPException, OSError, ssl.SSLError) as exc:
             client.close()
-            raise TemporarySendError(f"SMTP error with {where}: {exc}") from exc
+            raise TemporarySendError(
+                _("SMTP error with {server}: {reason}").format(server=where, reason=exc)
+            ) from exc
 
     async def _reset_after_error(self) -> None:
         """After a refusal the session may be mid-transaction; RSET, or drop it if that fails."""

@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlmodel import SQLModel
 
 from cs_console.errors import StoreError
+from cs_console.i18n import _
 from cs_console.store import models  # noqa: F401  (registers the tables)
 
 BATCH = 1000
@@ -49,8 +50,10 @@ def copy_database(
         for table in tables():
             if connection.execute(select(func.count()).select_from(table)).scalar():
                 raise StoreError(
-                    f"the target database already has data in {table.name!r}; "
-                    "migrate into an empty database"
+                    _(
+                        "the target database already has data in {table}; "
+                        "migrate into an empty database"
+                    ).format(table=repr(table.name))
                 )
     with source.connect() as reader, target.begin() as writer:
         for table in tables():
@@ -68,8 +71,10 @@ def copy_database(
             expected, got = _fingerprint(left, table), _fingerprint(right, table)
             if expected != got:
                 raise StoreError(
-                    f"table {table.name!r} differs after the copy: "
-                    f"{expected[0]} rows in the source, {got[0]} in the target"
+                    _(
+                        "table {table} differs after the copy: "
+                        "{source} rows in the source, {target} in the target"
+                    ).format(table=repr(table.name), source=expected[0], target=got[0])
                 )
             results.append(TableCopy(table.name, expected[0], expected[1]))
     return results

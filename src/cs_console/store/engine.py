@@ -14,6 +14,7 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlmodel import Session, create_engine
 
 from cs_console.errors import StoreError
+from cs_console.i18n import _
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -70,7 +71,7 @@ def make_engine(url: str, *, schema: str | None = None, echo: bool = False) -> E
     try:
         parsed = make_url(url)
     except ArgumentError as exc:
-        raise StoreError(f"the database URL is not valid: {exc}") from exc
+        raise StoreError(_("the database URL is not valid: {reason}").format(reason=exc)) from exc
     backend = parsed.get_backend_name()
     kwargs: dict[str, Any] = {"echo": echo}
     if backend == "sqlite":
@@ -86,11 +87,15 @@ def make_engine(url: str, *, schema: str | None = None, echo: bool = False) -> E
         if schema:
             kwargs["connect_args"] = {"options": f"-csearch_path={schema}"}
     else:
-        raise StoreError(f"unsupported database {backend!r}: use sqlite or postgresql")
+        raise StoreError(
+            _("unsupported database {backend}: use sqlite or postgresql").format(
+                backend=repr(backend)
+            )
+        )
     try:
         engine = create_engine(url, **kwargs)
     except (ArgumentError, ImportError) as exc:
-        raise StoreError(f"cannot use the database URL: {exc}") from exc
+        raise StoreError(_("cannot use the database URL: {reason}").format(reason=exc)) from exc
     if backend == "sqlite":
         event.listen(engine, "connect", _on_sqlite_connect)
         event.listen(engine, "begin", _sqlite_begin)
@@ -125,5 +130,7 @@ def check_connection(engine: Engine) -> None:
             connection.exec_driver_sql("SELECT 1")
     except OperationalError as exc:
         raise StoreError(
-            f"cannot open the database {describe_url(str(engine.url))}: {exc.orig}"
+            _("cannot open the database {url}: {reason}").format(
+                url=describe_url(str(engine.url)), reason=exc.orig
+            )
         ) from exc

@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from cs_console.errors import StoreError
+from cs_console.i18n import _
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 
@@ -48,7 +49,7 @@ def current_revision(engine: Engine) -> str | None:
         with engine.connect() as connection:
             return MigrationContext.configure(connection).get_current_revision()
     except SQLAlchemyError as exc:
-        raise StoreError(f"cannot read the schema version: {exc}") from exc
+        raise StoreError(_("cannot read the schema version: {reason}").format(reason=exc)) from exc
 
 
 def upgrade(engine: Engine, *, revision: str = "head") -> tuple[str | None, str | None]:
@@ -64,7 +65,7 @@ def upgrade(engine: Engine, *, revision: str = "head") -> tuple[str | None, str 
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
     except SQLAlchemyError as exc:
-        raise StoreError(f"the schema upgrade failed: {exc}") from exc
+        raise StoreError(_("the schema upgrade failed: {reason}").format(reason=exc)) from exc
     return before, current_revision(engine)
 
 

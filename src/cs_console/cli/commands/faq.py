@@ -37,6 +37,7 @@ from cs_console.desk.canned.store import (
 )
 from cs_console.desk.exports import parse_when
 from cs_console.errors import ConfigError, DeskError
+from cs_console.i18n import N_, _, ngettext
 from cs_console.store.engine import session_scope
 from cs_console.textsafe import FORBIDDEN_CHARS, one_line
 
@@ -69,7 +70,9 @@ def _write_json(data: Any) -> None:
 
 def _choice(value: str | None, allowed: tuple[str, ...], option: str) -> None:
     if value is not None and value not in allowed:
-        raise typer.BadParameter(f"{option}: choose one of {', '.join(allowed)}")
+        raise typer.BadParameter(
+            _("{option}: choose one of {choices}").format(option=option, choices=", ".join(allowed))
+        )
 
 
 def _on_terminal() -> bool:
@@ -78,24 +81,33 @@ def _on_terminal() -> bool:
 
 def _report_problems(problems: list[LibraryProblem]) -> None:
     for problem in problems:
-        line = Text("not imported: ", style="yellow")
+        line = Text(_("not imported: "), style="yellow")
         line.append(one_line(problem.message))
         err_console.print(line, soft_wrap=True)
 
 
 def _summary(report: ImportReport) -> Text:
     parts = [
-        f"{len(report.added)} added",
-        f"{len(report.updated)} updated",
-        f"{len(report.unchanged)} unchanged",
+        _("{count} added").format(count=len(report.added)),
+        _("{count} updated").format(count=len(report.updated)),
+        _("{count} unchanged").format(count=len(report.unchanged)),
     ]
     if report.removed:
-        parts.append(f"{len(report.removed)} removed")
+        parts.append(_("{count} removed").format(count=len(report.removed)))
     if report.retired:
-        parts.append(f"{len(report.retired)} retired (used before; kept for the reports)")
+        parts.append(
+            _("{count} retired (used before; kept for the reports)").format(
+                count=len(report.retired)
+            )
+        )
     if report.problems:
-        parts.append(f"{len(report.problems)} file(s) not imported")
-    return Text("Canned answers: " + ", ".join(parts) + ".")
+        count = len(report.problems)
+        parts.append(
+            ngettext("{count} file not imported", "{count} files not imported", count).format(
+                count=count
+            )
+        )
+    return Text(_("Canned answers: {parts}.").format(parts=", ".join(parts)))
 
 
 def _library(session: Session, settings: Settings, *, now: datetime) -> list[CannedAnswer]:
@@ -103,8 +115,9 @@ def _library(session: Session, settings: Settings, *, now: datetime) -> list[Can
     if report is not None and report.seeded:
         err_console.print(
             Text(
-                f"Started the library with {len(report.seeded)} answers in "
-                f"{library_folder(settings)}.",
+                _("Started the library with {count} answers in {folder}.").format(
+                    count=len(report.seeded), folder=library_folder(settings)
+                ),
                 style="dim",
             )
         )
@@ -144,11 +157,11 @@ def faq_list(
         )
         return
     if not answers:
-        console.print(Text("No canned answers."))
+        console.print(Text(_("No canned answers.")))
         return
     table = Table(box=None, pad_edge=False, header_style="bold")
-    for name in ("slug", "title", "language", "category", "uses"):
-        table.add_column(name, justify="right" if name == "uses" else "left", overflow="fold")
+    for name in (N_("slug"), N_("title"), N_("language"), N_("category"), N_("uses")):
+        table.add_column(_(name), justify="right" if name == "uses" else "left", overflow="fold")
     for a in answers:
         table.add_row(
             Text(a.slug), Text(one_line(a.title)), a.language, a.category, str(uses.get(a.slug, 0))
@@ -176,11 +189,11 @@ def faq_usage(
         _write_json([{"agent": r.agent, "slug": r.slug, "uses": r.count} for r in rows])
         return
     if not rows:
-        console.print(Text("No canned answer was used in that time."))
+        console.print(Text(_("No canned answer was used in that time.")))
         return
     table = Table(box=None, pad_edge=False, header_style="bold")
-    for name in ("agent", "slug", "uses"):
-        table.add_column(name, justify="right" if name == "uses" else "left", overflow="fold")
+    for name in (N_("agent"), N_("slug"), N_("uses")):
+        table.add_column(_(name), justify="right" if name == "uses" else "left", overflow="fold")
     for r in rows:
         table.add_row(Text(r.agent or "-"), Text(r.slug), str(r.count))
     console.print(table)
@@ -236,7 +249,15 @@ def faq_export(
     with session_scope(cli.engine()) as session:
         _library(session, settings, now=_utcnow())
         written = export_answers(session, target)
-    console.print(Text(f"Wrote {len(written)} answer(s) to {target}."))
+    console.print(
+        Text(
+            ngettext(
+                "Wrote {count} answer to {folder}.",
+                "Wrote {count} answers to {folder}.",
+                len(written),
+            ).format(count=len(written), folder=target)
+        )
+    )
 
 
 def _import_one(engine: Engine, path: Path, *, now: datetime) -> CannedAnswer:
@@ -253,7 +274,12 @@ def faq_new(
     slug: str = typer.Argument(..., help="File name without .md: lowercase, digits, - or _."),
     title: str = typer.Option(..., "--title", help="The question, as customers ask it."),
     language: str | None = typer.Option(None, "--language", help="es or en (default: the shop's)."),
-    category: str = typer.Option("other", "--category", help=f"One of: {', '.join(CATEGORIES)}."),
+    category: str = typer.Option(
+        "other",
+        "--category",
+        help="One of: product_question, order_status, payment, delivery, returns, "
+        "cancellation, warranty, other.",
+    ),
     public: bool = typer.Option(False, "--public", help="Show it on the published FAQ page."),
 ) -> None:
     """Create an answer from a template; on a terminal it opens in $EDITOR."""
@@ -269,10 +295,16 @@ def faq_new(
         ensure_library(session, settings, now=now)
         if any(a.slug == slug for a in answers_for(session, include_retired=True)):
             raise DeskError(
-                f"there is already an answer {slug!r}: use `cs-console faq edit {slug}`"
+                _("there is already an answer {slug}: use `cs-console faq edit {name}`").format(
+                    slug=repr(slug), name=slug
+                )
             )
     if find_answer_file(folder, slug) is not None:
-        raise DeskError(f"there is already a file for {slug!r} in {folder}")
+        raise DeskError(
+            _("there is already a file for {slug} in {folder}").format(
+                slug=repr(slug), folder=folder
+            )
+        )
     answer = CannedAnswer(
         slug=slug,
         title=one_line(title),
@@ -292,10 +324,15 @@ def faq_new(
         _import_one(engine, path, now=now)
     except ConfigError as exc:
         err_console.print(
-            Text(f"{path} was written but not imported: {exc.message}", style="yellow")
+            Text(
+                _("{path} was written but not imported: {problem}").format(
+                    path=path, problem=exc.message
+                ),
+                style="yellow",
+            )
         )
         raise typer.Exit(code=1) from None
-    console.print(Text(f"Created {path}."))
+    console.print(Text(_("Created {path}.").format(path=path)))
 
 
 @faq_app.command("edit")
@@ -320,7 +357,9 @@ def faq_edit(
             ensure_library(session, settings, now=now)
             stored = {a.slug: a for a in answers_for(session, include_retired=True)}
         if slug not in stored:
-            raise DeskError(f"there is no answer {slug!r} (see `cs-console faq list`)")
+            raise DeskError(
+                _("there is no answer {slug} (see `cs-console faq list`)").format(slug=repr(slug))
+            )
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{slug}.md"
         path.write_text(dump_answer(stored[slug]), encoding="utf-8")
@@ -328,19 +367,23 @@ def faq_edit(
     before = path.read_text(encoding="utf-8")
     edited = click.edit(before, extension=".md", require_save=True)
     if edited is None or edited == before:
-        console.print(Text("No change."))
+        console.print(Text(_("No change.")))
         return
     try:
         parse_answer(edited, slug=slug, source=str(path))
     except ConfigError as exc:
         rejected = path.with_name(path.name + ".rejected")
         rejected.write_text(edited, encoding="utf-8")
-        err_console.print(Text(f"Not saved: {exc.message}", style="yellow"))
-        err_console.print(Text(f"The old version is kept; your text is in {rejected}."))
+        err_console.print(
+            Text(_("Not saved: {problem}").format(problem=exc.message), style="yellow")
+        )
+        err_console.print(
+            Text(_("The old version is kept; your text is in {path}.").format(path=rejected))
+        )
         raise typer.Exit(code=1) from None
     path.write_text(edited, encoding="utf-8")
     _import_one(engine, path, now=now)
-    console.print(Text(f"Saved and imported {path}."))
+    console.print(Text(_("Saved and imported {path}.").format(path=path)))
 
 
 @faq_app.command("gaps")
@@ -390,18 +433,32 @@ def faq_gaps(
         )
         return
     if not gaps:
-        console.print(Text(f"No question was answered by hand {min_count} or more times."))
+        console.print(
+            Text(
+                _("No question was answered by hand {count} or more times.").format(count=min_count)
+            )
+        )
         return
     for number, gap in enumerate(gaps, 1):
-        head = Text(f"{number}. {gap.count} tickets", style="bold")
+        head = Text(
+            ngettext("{number}. {count} ticket", "{number}. {count} tickets", gap.count).format(
+                number=number, count=gap.count
+            ),
+            style="bold",
+        )
         head.append(f"  [{gap.language}] " + ", ".join(gap.words), style="cyan")
         console.print(head)
-        console.print(Text("   e.g. " + one_line(gap.example, limit=160)))
+        console.print(
+            Text("   " + _("e.g. {example}").format(example=one_line(gap.example, limit=160)))
+        )
         tickets = ", ".join(f"#{t}" for t in gap.ticket_ids[:10])
-        more = f" and {gap.count - 10} more" if gap.count > 10 else ""
-        console.print(Text(f"   tickets: {tickets}{more}", style="dim"))
+        if gap.count > 10:
+            tickets = _("{tickets} and {count} more").format(tickets=tickets, count=gap.count - 10)
+        console.print(Text("   " + _("tickets: {tickets}").format(tickets=tickets), style="dim"))
         if gap.closest:
-            console.print(Text(f"   closest answer: {gap.closest}", style="dim"))
+            console.print(
+                Text("   " + _("closest answer: {slug}").format(slug=gap.closest), style="dim")
+            )
 
 
 @faq_app.command("publish")
@@ -432,6 +489,14 @@ def faq_publish(
     try:
         out.expanduser().write_text(page, encoding="utf-8")
     except OSError as exc:
-        raise DeskError(f"cannot write {out}: {exc.strerror or exc}") from exc
+        raise DeskError(
+            _("cannot write {path}: {reason}").format(path=out, reason=exc.strerror or exc)
+        ) from exc
     count = sum(1 for a in answers if a.public and a.language == lang)
-    err_console.print(Text(f"Wrote {out} ({count} answer(s))."))
+    err_console.print(
+        Text(
+            ngettext(
+                "Wrote {path} ({count} answer).", "Wrote {path} ({count} answers).", count
+            ).format(path=out, count=count)
+        )
+    )

@@ -18,18 +18,24 @@ from cs_console.config import Settings, load_settings
 from cs_console.desk.canned import detect_language
 from cs_console.desk.writing import Hint, lint_reply
 from cs_console.errors import ConfigError
+from cs_console.i18n import N_, _
 from cs_console.textsafe import FORBIDDEN_CHARS, one_line
 
 _ESCAPE = {ord(c): f"\\u{ord(c):04x}" for c in FORBIDDEN_CHARS}
 
 
-def _read(path: Path, what: str) -> str:
+#: What :func:`_read` reads, as its error message names it.
+_REPLY = N_("cannot read the reply {path}: {reason}")
+_CUSTOMER_MESSAGE = N_("cannot read the customer message {path}: {reason}")
+
+
+def _read(path: Path, failure: str) -> str:
     try:
         if str(path) == "-":
             return sys.stdin.read()
         return path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        typer.echo(f"cannot read the {what} {path}: {exc}", err=True)
+        typer.echo(_(failure).format(path=path, reason=exc), err=True)
         raise typer.Exit(code=2) from None
 
 
@@ -90,11 +96,15 @@ def lint_reply_command(
     without a place have no line). Exit code 0: no hints; 1: hints; 2: error.
     """
     if output not in ("text", "json"):
-        raise typer.BadParameter("--format: choose one of text, json")
+        raise typer.BadParameter(
+            _("{option}: choose one of {choices}").format(option="--format", choices="text, json")
+        )
     if language is not None and language not in ("es", "en"):
-        raise typer.BadParameter("--language: choose one of es, en")
-    text = _read(file, "reply")
-    message = _read(customer_message, "customer message") if customer_message else None
+        raise typer.BadParameter(
+            _("{option}: choose one of {choices}").format(option="--language", choices="es, en")
+        )
+    text = _read(file, _REPLY)
+    message = _read(customer_message, _CUSTOMER_MESSAGE) if customer_message else None
     settings = _settings(ctx)
     lang = language or detect_language(text) or settings.shop.language
     hints = lint_reply(
