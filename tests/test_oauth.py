@@ -282,3 +282,25 @@ def test_password_accounts_are_unchanged() -> None:
     assert not account.has_secret_source
     with pytest.raises(OAuthError, match="does not use OAuth2"):
         oauth_client(account)
+
+
+def test_concurrent_renewals_refresh_once_with_rotating_refresh_tokens(
+    oauth_server: OAuthServer, memory_keyring: MemoryKeyring
+) -> None:
+    """Two processes renewing at once must not spend a rotated refresh token twice."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    oauth_server.state.rotate_refresh = True
+    old = store(oauth_server, expires_at=NOW + timedelta(minutes=4))
+    account = oauth_account(oauth_server.url)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        credentials = list(pool.map(lambda _: get_credential(account, now=NOW), range(4)))
+    assert len(oauth_server.requests("/token")) == 1
+    assert {c.secret for c in credentials} == {credentials[0].secret}
+    assert oauth_server.valid_access(credentials[0].secret)
+    stored = load_tokens("shop")
+    assert stored is not None
+    assert stored.refresh_token != old.refresh_token  # the rotated one was kept
+    # The kept refresh token works for the next renewal.
+    later = NOW + timedelta(minutes=58)
+    assert oauth_server.valid_access(get_credential(account, now=later).secret)

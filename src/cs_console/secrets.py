@@ -11,18 +11,25 @@ token, renewed first when it is about to expire.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shlex
 import subprocess
 from datetime import UTC, datetime
+from pathlib import Path
 
-from cs_console.config import AccountSettings
+from filelock import FileLock, Timeout
+from platformdirs import user_cache_dir
+
+from cs_console.config import APP_NAME, AccountSettings
 from cs_console.errors import OAuthError, SecretError
 from cs_console.mail.connect import BearerToken, Credential
 from cs_console.mail.oauth import Tokens, oauth_client, refresh_tokens
 
 KEYRING_SERVICE = "cs-console"
 _COMMAND_TIMEOUT = 30.0
+#: Longer than a renewal takes (the HTTP timeout), so a waiting process gets its turn.
+_REFRESH_LOCK_TIMEOUT = 120.0
 _TOKENS_SUFFIX = ":oauth2"
 
 
@@ -60,16 +67,50 @@ def get_credential(account: AccountSettings, *, now: datetime) -> Credential:
             f"account {account.name!r} is not signed in: {client.login_hint} "
             "(OAuth2 sign-in in the browser)"
         )
-    if tokens.needs_refresh(now=now):
-        try:
-            tokens = refresh_tokens(client, tokens, now=now)
-        except OAuthError as exc:
-            if type(exc) is OAuthError and not tokens.expired(now=now):
-                # The service could not be reached or failed; the token still works.
-                return Credential.bearer(tokens.access_token)
-            raise
-        save_tokens(account.name, tokens)
+    if not tokens.needs_refresh(now=now):
+        return Credential.bearer(tokens.access_token)
+    try:
+        with _refresh_lock(account.name):
+            return _renew(account, tokens, now=now)
+    except Timeout:
+        raise OAuthError(
+            f"account {account.name!r}: another cs-console process has been renewing the "
+            f"sign-in for over {_REFRESH_LOCK_TIMEOUT:.0f} s; try again"
+        ) from None
+
+
+def _renew(account: AccountSettings, tokens: Tokens, *, now: datetime) -> Credential:
+    """Renew the tokens (called under the lock), unless another process just did.
+
+    Another process (a sync beside the console) may have renewed them while
+    this one waited; a provider that rotates refresh tokens would refuse the
+    old refresh token as revoked, so the stored record is read again first.
+    """
+    tokens = load_tokens(account.name) or tokens
+    if not tokens.needs_refresh(now=now):
+        return Credential.bearer(tokens.access_token)
+    try:
+        tokens = refresh_tokens(oauth_client(account), tokens, now=now)
+    except OAuthError as exc:
+        if type(exc) is OAuthError and not tokens.expired(now=now):
+            # The service could not be reached or failed; the token still works.
+            return Credential.bearer(tokens.access_token)
+        raise
+    save_tokens(account.name, tokens)
     return Credential.bearer(tokens.access_token)
+
+
+def _refresh_lock(account_name: str) -> FileLock:
+    """A lock, across processes of this user, held while an account's tokens are renewed.
+
+    The tokens live in the user's keyring, so the lock lives in the user's
+    cache folder, named by a hash of the keyring entry (account names are
+    free text, not file names).
+    """
+    folder = Path(user_cache_dir(APP_NAME, appauthor=False)) / "locks"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    digest = hashlib.sha256(tokens_key(account_name).encode()).hexdigest()[:24]
+    return FileLock(folder / f"oauth2-{digest}.lock", timeout=_REFRESH_LOCK_TIMEOUT)
 
 
 def get_password(account: AccountSettings) -> str:

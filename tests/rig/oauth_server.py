@@ -6,7 +6,9 @@ It speaks the three endpoints the program and Dovecot use:
 - ``POST /token``: the device-code grant answers from a script the test sets
   (``authorization_pending``, ``slow_down``, ``access_denied``, ``expired_token``
   or ``ok``), and the refresh-token grant issues a new access token for a known
-  refresh token and ``invalid_grant`` for a revoked or unknown one;
+  refresh token and ``invalid_grant`` for a revoked or unknown one; with
+  ``rotate_refresh`` set it also issues a new refresh token and withdraws the
+  one used, as Microsoft 365 does;
 - ``POST /introspect``: RFC 7662 token introspection, for Dovecot's oauth2 passdb.
 
 Every token it issued and has not revoked is valid; :meth:`OAuthServer.revoke`
@@ -32,6 +34,7 @@ class _State:
     device_script: list[str] = field(default_factory=list)
     expires_in: int = 3600
     interval: int = 5
+    rotate_refresh: bool = False
     access: dict[str, str] = field(default_factory=dict)  # access token -> refresh token
     refresh: set[str] = field(default_factory=set)
     requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
@@ -139,6 +142,15 @@ def _handler_for(state: _State) -> type[BaseHTTPRequestHandler]:
                     return 400, {
                         "error": "invalid_grant",
                         "error_description": "AADSTS50173: The grant was revoked.",
+                    }
+                if state.rotate_refresh:
+                    state.refresh.discard(form["refresh_token"])
+                    access, refresh = _issue(state)
+                    return 200, {
+                        "access_token": access,
+                        "refresh_token": refresh,
+                        "token_type": "Bearer",
+                        "expires_in": state.expires_in,
                     }
                 access = f"at-{secrets.token_hex(8)}"
                 state.access[access] = form["refresh_token"]
