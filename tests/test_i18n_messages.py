@@ -1,0 +1,226 @@
+"""Messages built deep in the program, in Spanish: faq, lint-reply, config, outbox, mail, store.
+
+The catalog's completeness (no msgid without a translation, no fuzzy entry) is
+checked by ``tests/test_i18n.py::test_every_message_is_translated``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner, Result
+
+from cs_console.cli import app
+from cs_console.cli.help_text import translate_help
+from cs_console.config import load_settings
+from cs_console.desk.canned import CATEGORIES
+from cs_console.errors import StoreError
+from cs_console.i18n import LANG_ENV, set_language
+from cs_console.store.database import open_database
+from cs_console.store.engine import make_engine, session_scope
+from tests.rig.workspace import PASSWORD_ENV, account_table, write_config
+from tests.test_outbox_support import seed_ticket
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _english_afterwards(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    for name in (LANG_ENV, "LC_ALL", "LC_MESSAGES", PASSWORD_ENV):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LANG", "C.UTF-8")
+    yield
+    set_language("en")
+    translate_help(app)
+
+
+def _run(config: Path, *args: str, lang: str = "es", input: str | None = None) -> Result:
+    return runner.invoke(app, ["--lang", lang, "--config", str(config), *args], input=input)
+
+
+def _flat(text: str) -> str:
+    """The output with Rich's line wrapping undone (messages are matched across lines)."""
+    return " ".join(text.split())
+
+
+def _faq_workspace(folder: Path) -> Path:
+    return write_config(folder, {"canned": {"folder": "respuestas"}})
+
+
+# --- faq --------------------------------------------------------------------------------------
+
+
+def test_faq_import_and_list_in_spanish(tmp_path: Path) -> None:
+    config = _faq_workspace(tmp_path)
+    imported = _run(config, "faq", "import")
+    assert imported.exit_code == 0, imported.output
+    assert "Respuestas predefinidas: " in imported.stdout
+    assert " añadidas, 0 actualizadas, 0 sin cambios." in imported.stdout
+
+    listed = _run(config, "faq", "list")
+    assert listed.exit_code == 0, listed.output
+    header = listed.stdout.splitlines()[0].split()
+    assert header == ["slug", "título", "idioma", "categoría", "usos"]
+
+    assert (
+        "No se usó ninguna respuesta predefinida en ese periodo."
+        in _run(config, "faq", "usage").stdout
+    )
+    gaps = _run(config, "faq", "gaps", "--min-count", "4")
+    assert "Ninguna pregunta se ha respondido a mano 4 o más veces." in gaps.stdout
+
+
+def test_faq_stays_english_by_default(tmp_path: Path) -> None:
+    config = _faq_workspace(tmp_path)
+    imported = _run(config, "faq", "import", lang="en")
+    assert "Canned answers: " in imported.stdout and " added, 0 updated" in imported.stdout
+    assert _run(config, "faq", "list", lang="en").stdout.split()[:5] == [
+        "slug",
+        "title",
+        "language",
+        "category",
+        "uses",
+    ]
+
+
+def test_faq_errors_in_spanish(tmp_path: Path) -> None:
+    config = _faq_workspace(tmp_path)
+    bad = _run(config, "faq", "list", "--format", "xml")
+    assert bad.exit_code == 2
+    assert "--format: elige uno de table, json" in bad.output
+    missing = _run(config, "faq", "edit", "no-existe")
+    assert missing.exit_code == 1
+    assert "No es posible: no hay ninguna respuesta 'no-existe'" in missing.output
+
+
+def test_faq_help_in_spanish_names_every_category() -> None:
+    set_language("es")
+    translate_help(app)
+    result = runner.invoke(app, ["faq", "new", "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    assert "Crear una respuesta a partir de una plantilla" in result.output
+    assert "Una de: " in result.output
+    assert all(category in result.output for category in CATEGORIES)
+
+
+# --- lint-reply ------------------------------------------------------------------------------
+
+
+def test_lint_reply_errors_in_spanish(tmp_path: Path) -> None:
+    config = write_config(tmp_path, {})
+    missing = tmp_path / "falta.md"
+    result = _run(config, "lint-reply", str(missing))
+    assert result.exit_code == 2
+    assert f"no se puede leer la respuesta {missing}: " in result.output
+
+    reply = tmp_path / "reply.md"
+    reply.write_text("Hola, María:\n\nYa está.\n", encoding="utf-8")
+    result = _run(config, "lint-reply", str(reply), "--customer-message", str(missing))
+    assert f"no se puede leer el mensaje del cliente {missing}: " in result.output
+
+    result = _run(config, "lint-reply", str(reply), "--language", "fr")
+    assert result.exit_code == 2
+    assert "--language: elige uno de es, en" in result.output
+
+
+def test_lint_reply_help_in_spanish() -> None:
+    set_language("es")
+    translate_help(app)
+    result = runner.invoke(app, ["lint-reply", "--help"], terminal_width=200)
+    assert result.exit_code == 0
+    assert "Mostrar las sugerencias de redacción de una respuesta" in _flat(result.output)
+
+
+# --- config ------------------------------------------------------------------------------------
+
+
+def test_broken_config_names_file_and_key_in_spanish(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('[shop]\nnmae = "x"\ntimezone = "Mars/Olympus"\n', encoding="utf-8")
+    result = _run(config, "faq", "list")
+    assert result.exit_code == 1
+    output = _flat(result.output)
+    assert output.startswith(f"Error de configuración: {config} tiene 2 problemas:")
+    assert (
+        "shop.nmae: clave desconocida (revisa cómo está escrita; consulta config.example.toml)"
+        in output
+    )
+    assert "shop.timezone: zona horaria desconocida 'Mars/Olympus'" in output
+
+    english = _flat(_run(config, "faq", "list", lang="en").output)
+    assert f"{config} has 2 problems:" in english
+    assert "shop.nmae: unknown key" in english
+
+
+def test_config_that_is_not_toml_in_spanish(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text("[shop\n", encoding="utf-8")
+    result = _run(config, "faq", "list")
+    assert result.exit_code == 1
+    assert f"{config} no es TOML válido: " in _flat(result.output)
+
+
+def test_account_key_errors_in_spanish(tmp_path: Path) -> None:
+    account = account_table(None, None, password="secreto")
+    config = write_config(tmp_path, {"accounts": [account]})
+    output = _flat(_run(config, "faq", "list").output)
+    assert "accounts[0] ('shop'): 'password' no está permitido: nunca pongas una contraseña" in (
+        output
+    )
+    assert "Usa password_env, password_cmd o password_keyring = true" in output
+
+
+# --- the outbox, the mail servers, the database ------------------------------------------------
+
+
+def test_send_summary_in_spanish(tmp_path: Path) -> None:
+    account = account_table(None, None)
+    del account["password_env"]
+    config = write_config(
+        tmp_path,
+        {"accounts": [account], "outbox": {"undo_seconds": 0, "deliver_to_folder": "outgoing"}},
+    )
+    engine = open_database(load_settings(config).database_url)
+    with session_scope(engine) as session:
+        ticket = seed_ticket(session, now=datetime.now(UTC) - timedelta(minutes=1))
+        number = ticket.id
+    queued = _run(config, "reply", str(number), input="Hola María,\nsale hoy.\n")
+    assert queued.exit_code == 0, queued.output
+    sent = _run(config, "send")
+    assert sent.exit_code == 0, sent.output
+    assert sent.stdout.strip() == "enviados 1, reintentando 0, fallidos 0; 0 en espera"
+    assert (
+        _run(config, "send", lang="en").stdout.strip() == "sent 0, retrying 0, failed 0; 0 waiting"
+    )
+
+
+def test_unreachable_smtp_server_in_spanish(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv(PASSWORD_ENV, "secreto")
+    config = write_config(
+        tmp_path, {"accounts": [account_table(None, None)], "outbox": {"undo_seconds": 0}}
+    )
+    engine = open_database(load_settings(config).database_url)
+    with session_scope(engine) as session:
+        number = seed_ticket(session, now=datetime.now(UTC) - timedelta(minutes=1)).id
+    queued = _run(config, "reply", str(number), input="Hola María,\nsale hoy.\n")
+    assert queued.exit_code == 0, queued.output
+    sent = _run(config, "send")
+    assert sent.exit_code == 1, sent.output
+    output = _flat(sent.output)
+    assert "no se puede conectar con el servidor SMTP 127.0.0.1:1: " in output
+    assert "enviados 0, reintentando 1, fallidos 0, sin conexión: shop; 1 en espera" in output
+
+
+def test_database_errors_in_spanish() -> None:
+    set_language("es")
+    with pytest.raises(StoreError) as caught:
+        make_engine("::no es una URL::")
+    assert caught.value.message.startswith("la URL de la base de datos no es válida: ")
+    with pytest.raises(StoreError) as caught:
+        make_engine("mysql://tienda@localhost/tickets")
+    assert caught.value.message == "base de datos no admitida 'mysql': usa sqlite o postgresql"
