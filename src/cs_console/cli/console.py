@@ -13,7 +13,7 @@ def open_console(state: CliState) -> None:
     from cs_console.cli.app import console
 
     try:
-        from cs_console.tui.app import run_console
+        from cs_console.tui.app import start_console
     except ImportError:
         settings = state.settings()
         console.print(
@@ -21,4 +21,4 @@ def open_console(state: CliState) -> None:
             "Run `cs-console --help` for the commands."
         )
         return
-    run_console(state.settings())
+    start_console(state.config, load_settings=state.settings, lang=state.lang)

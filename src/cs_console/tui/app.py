@@ -2,19 +2,24 @@
 
 Build it from :class:`~cs_console.config.Settings` and an engine (tests pass a
 fixed clock); :func:`run_console` is what ``cs-console`` calls.
+
+On a SQLite workspace :func:`start_console` first paints the queue's first page
+(read by :mod:`cs_console.tui.first_page` without the database layer), then
+validates the config and opens the database in a thread; keys typed meanwhile
+are held and replayed once the workspace is loaded. SQLAlchemy and pydantic are
+therefore imported by functions here, not by this module.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from functools import partial
-from typing import Any, ClassVar
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.message import Message
@@ -22,16 +27,28 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
-from cs_console.config import Settings
 from cs_console.errors import CsConsoleError
 from cs_console.i18n import N_, _, ngettext
-from cs_console.store.types import utcnow
-from cs_console.tui.gateway import DeskGateway
-from cs_console.tui.keys import KeySettings
 from cs_console.tui.translate import translate_bindings
 from cs_console.tui.widgets.status_bar import StatusInfo
 
-__all__ = ["ConsoleApp", "run_console"]
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from cs_console.config import Settings
+    from cs_console.tui.first_page import FirstPage
+    from cs_console.tui.gateway import DeskGateway
+
+__all__ = ["ConsoleApp", "run_console", "start_console"]
+
+#: Input that waits, while the workspace loads, for the screens to be able to act on it.
+_HELD_EVENTS = (events.Key, events.Paste, events.MouseDown, events.MouseUp)
+
+
+def utcnow() -> datetime:
+    """The current time, aware UTC (as :func:`cs_console.store.types.utcnow`)."""
+    return datetime.now(UTC)
+
 
 #: The screens' names in the help screen's title.
 SCREEN_NAMES = (N_("Queue"), N_("Ticket"), N_("Editor"))
@@ -81,11 +98,17 @@ class ConsoleApp(App[None]):
     data_version: reactive[int] = reactive(0)
     agent_id: reactive[int | None] = reactive(None)
 
+    #: Set once the workspace is loaded (at once when built from settings and an engine).
+    settings: Settings
+    engine: Engine
+    gateway: DeskGateway
+
     def __init__(
         self,
-        settings: Settings,
-        engine: Engine,
+        settings: Settings | None = None,
+        engine: Engine | None = None,
         *,
+        first_page: FirstPage | None = None,
         now_fn: Callable[[], datetime] = utcnow,
         tick_seconds: float = 1.0,
         poll_seconds: float = 30.0,
@@ -99,8 +122,6 @@ class ConsoleApp(App[None]):
     ) -> None:
         super().__init__()
         translate_bindings(self)
-        self.settings = settings
-        self.engine = engine
         self.now_fn = now_fn
         self.tick_seconds = tick_seconds
         self.poll_seconds = poll_seconds
@@ -112,14 +133,39 @@ class ConsoleApp(App[None]):
         self.outbox_seconds = outbox_seconds
         self.sync_mail = sync_mail
         self.sync_seconds = sync_seconds
-        self.gateway = DeskGateway(settings, engine, now_fn=now_fn)
         self._marker: tuple[Any, ...] | None = None
         self._background_started = False
+        self._loading_started = False
         self._keymap = dict(keymap or {})
+        self.first_page = first_page
+        #: Why loading the workspace failed (the app exits; :func:`start_console` raises it).
+        self.load_error: BaseException | None = None
+        self._held: list[events.Event] | None = None
+        self.set_reactive(ConsoleApp.now, now_fn())
+        if settings is not None and engine is not None:
+            self._attach(settings, engine)
+        elif first_page is not None:
+            self._held = []
+            self.set_reactive(ConsoleApp.status, StatusInfo(agent=first_page.agent))
+            self.sub_title = first_page.shop
+        else:
+            raise TypeError("ConsoleApp needs settings and an engine, or a first page")
+
+    @property
+    def ready(self) -> bool:
+        """Whether the workspace is loaded (settings validated, database open and migrated)."""
+        return self._held is None
+
+    def _attach(self, settings: Settings, engine: Engine) -> None:
+        from cs_console.tui.gateway import DeskGateway
+        from cs_console.tui.keys import KeySettings
+
+        self.settings = settings
+        self.engine = engine
+        self.gateway = DeskGateway(settings, engine, now_fn=self.now_fn)
         keys = getattr(settings, "keys", None)
         if isinstance(keys, KeySettings):
             self._keymap = {**keys.keymap(), **self._keymap}
-        self.set_reactive(ConsoleApp.now, now_fn())
         self.set_reactive(
             ConsoleApp.status,
             StatusInfo(agent=settings.agent.display_name or settings.agent.name),
@@ -129,16 +175,77 @@ class ConsoleApp(App[None]):
     def on_mount(self) -> None:
         from cs_console.tui.screens.queue import QueueScreen
 
-        if self._keymap:
+        if self._keymap and self.ready:
             self.set_keymap(self._keymap)
-        self.push_screen(QueueScreen())
+        self.push_screen(QueueScreen(first_page=self.first_page))
         self.set_interval(self.tick_seconds, self._tick)
         # The first page of the queue goes first; the rest starts once it is shown
         # (or after a moment, should the first page fail).
         self._background_timer = self.set_timer(1.0, self.start_background)
 
+    # -- loading the workspace behind the first page
+
+    async def on_event(self, event: events.Event) -> None:
+        if self._held is not None and isinstance(event, _HELD_EVENTS) and not event.is_forwarded:
+            self._held.append(event)
+            return
+        await super().on_event(event)
+
+    @work(thread=True, exclusive=True, group="workspace", exit_on_error=False)
+    def _load_workspace(self, page: FirstPage) -> None:
+        from cs_console.config import load_settings
+        from cs_console.store.database import open_database
+
+        try:
+            settings = load_settings(page.config_file)
+            engine = open_database(settings.database_url)
+        except BaseException as exc:
+            self.call_from_thread(self._load_failed, exc)
+            return
+        try:
+            # What the screens import on their first query, loaded here off the event loop.
+            import cs_console.desk.queue
+            import cs_console.tui.gateway  # noqa: F401
+        except BaseException as exc:
+            engine.dispose()
+            self.call_from_thread(self._load_failed, exc)
+            return
+        self.call_from_thread(self._loaded, settings, engine)
+
+    def _load_failed(self, error: BaseException) -> None:
+        self.load_error = error
+        self.exit(return_code=1)
+
+    async def _loaded(self, settings: Settings, engine: Engine) -> None:
+        from cs_console.tui.screens.queue import QueueScreen
+
+        page = self.first_page
+        self._attach(settings, engine)
+        self.mutate_reactive(ConsoleApp.status)
+        if self._keymap:
+            self.set_keymap(self._keymap)
+        # The page came from the file the validated config names; should it not, read again.
+        same = page is not None and settings.database_url == page.database_url
+        for screen in self.screen_stack:
+            if isinstance(screen, QueueScreen):
+                screen.workspace_loaded(reload=not same)
+        held, self._held = self._held or [], None
+        self.start_background()
+        for event in held:
+            await super().on_event(event)
+
     def start_background(self) -> None:
-        """Start the change poll, the outbox sender and the agent lookup (once)."""
+        """Start the change poll, the outbox sender and the agent lookup (once).
+
+        Before the workspace is loaded this starts loading it instead; the
+        background starts when it is.
+        """
+        if not self.ready:
+            if not self._loading_started and self.first_page is not None:
+                # After the page is on the screen: the imports would slow its painting.
+                self._loading_started = True
+                self.call_after_refresh(self._load_workspace, self.first_page)
+            return
         if self._background_started:
             return
         self._background_started = True
@@ -304,6 +411,8 @@ class ConsoleApp(App[None]):
 
     def report_error(self, error: BaseException) -> None:
         """Show an error as a notice; the app goes on."""
+        from sqlalchemy.exc import OperationalError, SQLAlchemyError
+
         if isinstance(error, CsConsoleError):
             self.notify(error.message, title=_(error.title), severity="error", markup=False)
         elif isinstance(error, OperationalError):
@@ -404,3 +513,54 @@ def run_console(settings: Settings) -> None:
         ConsoleApp(settings, engine).run()
     finally:
         engine.dispose()
+
+
+def prepare_console(
+    config: Path | str | None = None,
+    *,
+    load_settings: Callable[[], Settings],
+    lang: str | None = None,
+    **options: Any,
+) -> ConsoleApp:
+    """The app :func:`start_console` runs: from the first page when it can be read.
+
+    Args:
+        config: The ``--config`` option, if given.
+        load_settings: Reads and validates the config (the ordinary path; it also
+            picks the interface language from it).
+        lang: The ``--lang`` option, if given.
+        options: Passed to :class:`ConsoleApp`.
+    """
+    from cs_console.i18n import choose_language, set_language
+    from cs_console.tui.first_page import prepare
+    from cs_console.tui.screens.queue import PAGE
+
+    page = prepare(config, limit=PAGE)
+    if page is None:
+        from cs_console.store.database import open_database
+
+        settings = load_settings()
+        return ConsoleApp(settings, open_database(settings.database_url), **options)
+    set_language(choose_language(explicit=lang, configured=page.language))
+    return ConsoleApp(first_page=page, **options)
+
+
+def start_console(
+    config: Path | str | None = None,
+    *,
+    load_settings: Callable[[], Settings],
+    lang: str | None = None,
+) -> None:
+    """Open the console, painting the queue before the workspace is fully loaded.
+
+    A config or database problem found while loading ends the console and is
+    raised here, as :func:`run_console` would have raised it before starting.
+    """
+    app = prepare_console(config, load_settings=load_settings, lang=lang)
+    try:
+        app.run()
+    finally:
+        if app.ready:
+            app.engine.dispose()
+    if app.load_error is not None:
+        raise app.load_error

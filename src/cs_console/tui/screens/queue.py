@@ -1,10 +1,15 @@
-"""The queue: tickets by urgency, a page at a time, with live SLA countdowns."""
+"""The queue: tickets by urgency, a page at a time, with live SLA countdowns.
+
+The screen can open on a first page read without the database layer
+(:mod:`cs_console.tui.first_page`); :mod:`cs_console.desk.queue` (SQLAlchemy) is
+imported once the workspace is loaded, when those rows become queue rows.
+"""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import fields, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
 
 from rich.text import Text
 from textual import on, work
@@ -12,26 +17,31 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Input, Static
 
-from cs_console.desk.queue import QueueFilter, QueueRow, View
 from cs_console.i18n import N_, _, term
 from cs_console.tui.format import duration, safe_line, sla_text
 from cs_console.tui.screens._base import ConsoleScreen
 from cs_console.tui.widgets import StatusBar
 
 if TYPE_CHECKING:
+    from cs_console.desk.queue import QueueFilter, QueueRow
     from cs_console.tui.app import ConsoleApp
+    from cs_console.tui.first_page import FirstPage, FirstPageRow
+
+    #: A row of the first page (before the workspace is loaded) or of the real query.
+    Row: TypeAlias = QueueRow | FirstPageRow
 
 PAGE = 150
 #: Fetch the next page when the cursor is this close to the last loaded row.
 PREFETCH_MARGIN = 40
 
+#: The views' values (:class:`~cs_console.desk.queue.View`) and labels.
 _VIEW_LABELS = [
-    (View.MINE, N_("1 Mine")),
-    (View.UNASSIGNED, N_("2 Unassigned")),
-    (View.OPEN, N_("3 All open")),
-    (View.PENDING, N_("4 Pending")),
-    (View.BREACHING, N_("5 Breaching")),
-    (View.CATEGORY, N_("6 Category")),
+    ("mine", N_("1 Mine")),
+    ("unassigned", N_("2 Unassigned")),
+    ("open", N_("3 All open")),
+    ("pending", N_("4 Pending")),
+    ("breaching", N_("5 Breaching")),
+    ("category", N_("6 Category")),
 ]
 
 COLUMNS = [
@@ -46,6 +56,10 @@ COLUMNS = [
     (N_("SLA"), "sla", 8),
     (N_("Activity"), "activity", 10),
 ]
+
+
+def _fields(row: FirstPageRow) -> tuple[Any, ...]:
+    return tuple(getattr(row, field.name) for field in fields(row))
 
 
 def _activity(when: datetime, now: datetime) -> str:
@@ -114,10 +128,13 @@ class QueueScreen(ConsoleScreen):
 
     app: ConsoleApp  # type: ignore[assignment]
 
-    def __init__(self) -> None:
+    def __init__(self, *, first_page: FirstPage | None = None) -> None:
         super().__init__()
-        self.flt = QueueFilter()
-        self.rows: list[QueueRow] = []
+        self.first_page = first_page
+        self._flt: QueueFilter | None = None
+        #: A reload asked for before the workspace was loaded (its ``keep``), done once it is.
+        self._reload_pending: bool | None = None
+        self.rows: list[Row] = []
         self.more = False
         self._generation = 0
         self._loading_more = False
@@ -147,14 +164,49 @@ class QueueScreen(ConsoleScreen):
         self.watch(self.app, "now", self._tick, init=False)
         self.watch(self.app, "data_version", self._data_changed, init=False)
         self.watch(self.app, "agent_id", self._agent_known, init=False)
-        self.reload()
+        if self.first_page is not None:
+            self._apply(self._generation, list(self.first_page.rows), self.first_page.more, False)
+        else:
+            self.reload()
+
+    @property
+    def flt(self) -> QueueFilter:
+        """What the queue shows (the "all open" view until changed)."""
+        if self._flt is None:
+            from cs_console.desk.queue import QueueFilter
+
+            self._flt = QueueFilter()
+        return self._flt
+
+    @flt.setter
+    def flt(self, value: QueueFilter) -> None:
+        self._flt = value
+
+    def workspace_loaded(self, *, reload: bool) -> None:
+        """The database layer is loaded: the first page's rows become queue rows.
+
+        Args:
+            reload: Read the page again with the real query (the validated config
+                names another database than the one the first page came from).
+        """
+        from cs_console.desk.queue import QueueRow
+
+        self.first_page = None
+        self.rows = [
+            row if isinstance(row, QueueRow) else QueueRow(*_fields(row)) for row in self.rows
+        ]
+        if reload or self._reload_pending is not None:
+            self.reload(keep=bool(self._reload_pending))
+        self._reload_pending = None
 
     # -- loading
 
     def _agent_known(self, agent_id: int | None) -> None:
-        if agent_id == self.flt.agent_id:
+        if agent_id == (self._flt.agent_id if self._flt is not None else None):
             return
         self.flt = replace(self.flt, agent_id=agent_id)
+        from cs_console.desk.queue import View
+
         if self.flt.view is View.MINE:
             self.reload()
 
@@ -169,12 +221,17 @@ class QueueScreen(ConsoleScreen):
 
     def reload(self, *, keep: bool = False) -> None:
         """Fetch the first page again (as many rows as are loaded when ``keep``)."""
+        if self.first_page is not None:
+            self._reload_pending = keep and self._reload_pending is not False
+            return
         self._generation += 1
         limit = max(PAGE, len(self.rows)) if keep else PAGE
         self._load(self._generation, self.flt, limit, keep)
 
     @work(thread=True, exclusive=True, group="queue-load", exit_on_error=False)
     def _load(self, generation: int, flt: QueueFilter, limit: int, keep: bool) -> None:
+        from cs_console.desk.queue import View
+
         if flt.view is View.MINE and flt.agent_id is None:
             flt = replace(flt, agent_id=self.app.gateway.agent()[0])
         rows = self.app.gateway.page(flt, limit=limit + 1)
@@ -182,6 +239,8 @@ class QueueScreen(ConsoleScreen):
 
     @work(thread=True, exclusive=True, group="queue-more", exit_on_error=False)
     def _load_more(self, generation: int, flt: QueueFilter, after: object) -> None:
+        from cs_console.desk.queue import View
+
         if flt.view is View.MINE and flt.agent_id is None:
             flt = replace(flt, agent_id=self.app.gateway.agent()[0])
         try:
@@ -190,7 +249,7 @@ class QueueScreen(ConsoleScreen):
         finally:
             self._loading_more = False
 
-    def _apply(self, generation: int, rows: list[QueueRow], more: bool, keep: bool) -> None:
+    def _apply(self, generation: int, rows: list[Row], more: bool, keep: bool) -> None:
         if generation != self._generation:
             return
         table = self.query_one(DataTable)
@@ -207,7 +266,7 @@ class QueueScreen(ConsoleScreen):
         self._show_views()
         self.call_after_refresh(self.app.start_background)
 
-    def _append(self, generation: int, rows: list[QueueRow], more: bool) -> None:
+    def _append(self, generation: int, rows: list[Row], more: bool) -> None:
         if generation != self._generation:
             return
         table = self.query_one(DataTable)
@@ -218,7 +277,7 @@ class QueueScreen(ConsoleScreen):
         self.more = more
         self._show_views()
 
-    def _cells_of(self, row: QueueRow, now: datetime) -> list[object]:
+    def _cells_of(self, row: Row, now: datetime) -> list[object]:
         sla = sla_text(row.sla_due_at, now, breached=row.sla_breached)
         activity = _activity(row.updated_at, now)
         self._cells[(row.id, "sla")] = sla.plain
@@ -250,22 +309,25 @@ class QueueScreen(ConsoleScreen):
                 table.update_cell(str(row.id), "activity", Text(activity, style="dim"))
 
     def _show_views(self) -> None:
+        flt = self._flt
+        current = flt.view.value if flt is not None else "open"
         line = Text()
         for view, label in _VIEW_LABELS:
-            if view is self.flt.view:
-                shown = _(label) if view is not View.CATEGORY else f"6 {self.flt.category or '?'}"
+            if view == current:
+                category = flt.category if flt is not None else None
+                shown = _(label) if view != "category" else f"6 {category or '?'}"
                 line.append(f" {shown} ", style="bold reverse")
             else:
                 line.append(f" {_(label)} ", style="dim")
             line.append(" ")
         count = _("{count} tickets").format(count=f"{len(self.rows)}{'+' if self.more else ''}")
         line.append(f"  {count}", style="italic")
-        if self.flt.search:
+        if flt is not None and flt.search:
             line.append("  " + _("search: "), style="dim")
-            line.append_text(safe_line(self.flt.search, limit=40))
-        if self.flt.text:
+            line.append_text(safe_line(flt.search, limit=40))
+        if flt is not None and flt.text:
             line.append("  " + _("filter: "), style="dim")
-            line.append_text(safe_line(self.flt.text, limit=40))
+            line.append_text(safe_line(flt.text, limit=40))
         self.query_one("#views", Static).update(line)
 
     @property
@@ -280,10 +342,15 @@ class QueueScreen(ConsoleScreen):
         if (
             self.more
             and not self._loading_more
+            and self.first_page is None
             and event.cursor_row >= len(self.rows) - PREFETCH_MARGIN
         ):
+            from cs_console.desk.queue import QueueRow
+
+            last = self.rows[-1]
+            assert isinstance(last, QueueRow)  # first-page rows are converted on loading
             self._loading_more = True
-            self._load_more(self._generation, self.flt, self.rows[-1].key)
+            self._load_more(self._generation, self.flt, last.key)
 
     @on(DataTable.RowSelected)
     def _selected(self, event: DataTable.RowSelected) -> None:
@@ -358,6 +425,8 @@ class QueueScreen(ConsoleScreen):
         self.app.open_ticket(ticket_id, [r.id for r in self.rows])
 
     def action_view(self, name: str) -> None:
+        from cs_console.desk.queue import View
+
         view = View(name)
         if view is View.CATEGORY:
             from cs_console.tui.screens.dialogs import ChoiceScreen

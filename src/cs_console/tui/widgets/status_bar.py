@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual.reactive import reactive
 from textual.widgets import Static
 
-from cs_console.desk.queue import DeskStatus
 from cs_console.i18n import _
 from cs_console.tui.format import ago
+
+if TYPE_CHECKING:
+    from cs_console.desk.queue import DeskStatus
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,240 @@
+"""The queue's first page, read before the database layer is loaded.
+
+Opening the console on a SQLite workspace shows the most urgent tickets while
+SQLAlchemy, the tables and the config validation load in a thread. This module
+needs neither: it reads the few config keys that locate the database with
+:mod:`tomllib`, checks with :mod:`sqlite3` that the schema is at the code's
+revision, and reads the first page in the order of
+:func:`cs_console.desk.queue.fetch_page` (breached first, then the soonest SLA
+due time, tickets without one last, then the number), as the same per-segment
+index range scans merged here.
+
+Whenever anything is unusual (no file, not TOML, PostgreSQL, a schema to
+migrate, a query error) :func:`prepare` returns None and the console starts the
+ordinary way, which reports problems with its usual messages.
+"""
+
+from __future__ import annotations
+
+import heapq
+import os
+import re
+import sqlite3
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from cs_console.store.enums import OPEN_STATUSES
+
+__all__ = ["FirstPage", "FirstPageRow", "config_file", "head_revision", "prepare", "read_page"]
+
+#: As in :mod:`cs_console.config` (which imports pydantic, so it is not imported here).
+APP_NAME = "cs-console"
+CONFIG_ENV = "CS_CONSOLE_CONFIG"
+MIGRATIONS = Path(__file__).resolve().parent.parent / "store" / "migrations" / "versions"
+
+_OPEN = tuple(s.value for s in OPEN_STATUSES)
+_SEGMENTS = ((True, True), (True, False), (False, True), (False, False))
+_COLUMNS = (
+    "SELECT ticket.id, ticket.subject, customer.name, customer.email, ticket.category, "
+    "ticket.priority, ticket.status, coalesce(agent_1.display_name, agent_1.name), "
+    "ticket.sla_due_at, ticket.sla_breached, ticket.updated_at, ticket.unread "
+    "FROM ticket JOIN customer ON customer.id = ticket.customer_id "
+    "LEFT OUTER JOIN agent AS agent_1 ON agent_1.id = ticket.assignee_id "
+    "WHERE ticket.status = ? AND ticket.sla_breached IS ? "
+)
+
+
+@dataclass(frozen=True, slots=True)
+class FirstPageRow:
+    """A queue line with the fields, order and types of :class:`~cs_console.desk.queue.QueueRow`."""
+
+    id: int
+    subject: str
+    customer_name: str
+    customer_email: str
+    category: str
+    priority: str
+    status: str
+    assignee: str | None
+    sla_due_at: datetime | None
+    sla_breached: bool
+    updated_at: datetime
+    unread: bool
+
+
+@dataclass(frozen=True, slots=True)
+class FirstPage:
+    """What the console needs to paint before the workspace is loaded."""
+
+    config_file: Path
+    database_url: str
+    language: str | None
+    agent: str
+    shop: str
+    rows: list[FirstPageRow]
+    more: bool
+
+
+def config_file(explicit: Path | str | None = None) -> Path:
+    """Which config file :func:`cs_console.config.config_path` would pick."""
+    if explicit:
+        return Path(explicit).expanduser()
+    from_env = os.environ.get(CONFIG_ENV)
+    if from_env:
+        return Path(from_env).expanduser()
+    from platformdirs import user_config_dir
+
+    return Path(user_config_dir(APP_NAME, appauthor=False)) / "config.toml"
+
+
+def _table(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
+    value = data.get(name, {})
+    if not isinstance(value, Mapping):
+        raise ValueError(name)
+    return value
+
+
+def _optional_str(table: Mapping[str, Any], key: str) -> str | None:
+    value = table.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ValueError(key)
+    return value
+
+
+def database_url(data: Mapping[str, Any], base: Path) -> str:
+    """The database URL the validated settings would give (``Settings.database_url``)."""
+    url = _optional_str(_table(data, "database"), "url")
+    if url:
+        if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
+            relative = url.removeprefix("sqlite:///")
+            if relative and relative != ":memory:":
+                return f"sqlite:///{(base / relative).resolve()}"
+        return url
+    data_dir = _optional_str(_table(data, "storage"), "data_dir")
+    if data_dir:
+        folder = Path(data_dir).expanduser()
+        folder = folder if folder.is_absolute() else (base / folder).resolve()
+    else:
+        from platformdirs import user_data_dir
+
+        folder = Path(user_data_dir(APP_NAME, appauthor=False))
+    return f"sqlite:///{folder / 'cs-console.db'}"
+
+
+def _sqlite_file(url: str) -> Path | None:
+    """The file of a plain ``sqlite:///PATH`` URL (None for anything else)."""
+    if not url.startswith("sqlite:///") or "?" in url:
+        return None
+    path = url.removeprefix("sqlite:///")
+    if not path or path == ":memory:":
+        return None
+    return Path(path)
+
+
+def head_revision(folder: Path = MIGRATIONS) -> str | None:
+    """The newest migration's revision, read from the migration files' headers."""
+    revisions: dict[str, str | None] = {}
+    for file in folder.glob("*.py"):
+        text = file.read_text(encoding="utf-8")
+        revision = re.search(r'^revision\s*=\s*"([^"]+)"', text, re.MULTILINE)
+        down = re.search(r'^down_revision\s*=\s*(?:"([^"]+)"|None)', text, re.MULTILINE)
+        if revision is None or down is None:
+            return None  # a header this reader does not understand
+        revisions[revision.group(1)] = down.group(1)
+    heads = set(revisions) - {d for d in revisions.values() if d}
+    return heads.pop() if len(heads) == 1 else None
+
+
+def _time(value: Any) -> datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValueError(value)
+    return datetime.fromisoformat(value).replace(tzinfo=UTC)
+
+
+def _row(values: tuple[Any, ...]) -> FirstPageRow:
+    (ident, subject, name, email, category, priority, status, assignee, due, breached, updated,
+     unread) = values  # fmt: skip
+    updated_at = _time(updated)
+    if updated_at is None:
+        raise ValueError("updated_at")
+    return FirstPageRow(
+        ident, subject, name, email, category, priority, status, assignee,
+        _time(due), bool(breached), updated_at, bool(unread),
+    )  # fmt: skip
+
+
+def _sortable(row: FirstPageRow) -> tuple[Any, ...]:
+    due = row.sla_due_at
+    return (0 if row.sla_breached else 1, 1 if due is None else 0, due or 0, row.id)
+
+
+def read_page(db: sqlite3.Connection, *, limit: int) -> list[FirstPageRow]:
+    """The first ``limit`` rows of the "all open" view, as ``fetch_page`` orders them."""
+    result: list[FirstPageRow] = []
+    for breached, has_due in _SEGMENTS:
+        if has_due:
+            where = "AND ticket.sla_due_at IS NOT NULL ORDER BY ticket.sla_due_at, ticket.id "
+        else:
+            where = "AND ticket.sla_due_at IS NULL ORDER BY ticket.id "
+        segments = [
+            [
+                _row(values)
+                for values in db.execute(
+                    _COLUMNS + where + "LIMIT ?", (status, int(breached), limit - len(result))
+                )
+            ]
+            for status in _OPEN
+        ]
+        merged = heapq.merge(*segments, key=_sortable)
+        result.extend(row for _, row in zip(range(limit - len(result)), merged, strict=False))
+        if len(result) >= limit:
+            break
+    return result
+
+
+def prepare(config: Path | str | None = None, *, limit: int) -> FirstPage | None:
+    """The first page of the queue, or None when the console should start the ordinary way.
+
+    Args:
+        config: The ``--config`` option, if given.
+        limit: The page size; one more row is read to know whether there are more.
+    """
+    try:
+        file = config_file(config)
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+        url = database_url(data, file.parent)
+        path = _sqlite_file(url)
+        if path is None or not path.is_file():
+            return None
+        agent = _table(data, "agent")
+        language = _optional_str(agent, "language")
+        name = _optional_str(agent, "display_name") or _optional_str(agent, "name") or ""
+        shop = _optional_str(_table(data, "shop"), "name") or ""
+        head = head_revision()
+        if head is None:
+            return None
+        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
+        try:
+            version = db.execute("SELECT version_num FROM alembic_version").fetchall()
+            if version != [(head,)]:
+                return None  # migrations to run first: the ordinary path does that
+            rows = read_page(db, limit=limit + 1)
+        finally:
+            db.close()
+    except (OSError, ValueError, UnicodeDecodeError, tomllib.TOMLDecodeError, sqlite3.Error):
+        return None
+    return FirstPage(
+        config_file=file,
+        database_url=url,
+        language=language,
+        agent=name,
+        shop=shop,
+        rows=rows[:limit],
+        more=len(rows) > limit,
+    )
