@@ -15,10 +15,11 @@ from typer.testing import CliRunner, Result
 
 from cs_console.cli import app
 from cs_console.cli.help_text import translate_help
-from cs_console.config import load_settings
+from cs_console.config import AccountSettings, load_settings
 from cs_console.desk.canned import CATEGORIES
-from cs_console.errors import StoreError
+from cs_console.errors import OAuthError, StoreError
 from cs_console.i18n import LANG_ENV, set_language
+from cs_console.mail.oauth import oauth_client
 from cs_console.store.database import open_database
 from cs_console.store.engine import make_engine, session_scope
 from tests.rig.workspace import PASSWORD_ENV, account_table, write_config
@@ -224,3 +225,14 @@ def test_database_errors_in_spanish() -> None:
     with pytest.raises(StoreError) as caught:
         make_engine("mysql://tienda@localhost/tickets")
     assert caught.value.message == "base de datos no admitida 'mysql': usa sqlite o postgresql"
+
+
+def test_sign_in_errors_in_spanish() -> None:
+    account = AccountSettings.model_validate(account_table(None, None))
+    set_language("es")
+    with pytest.raises(OAuthError) as caught:
+        oauth_client(account)
+    assert caught.value.message == (
+        "la cuenta 'shop' no usa inicio de sesión OAuth2 "
+        "(pon auth = 'oauth2', oauth2_provider y oauth2_client_id)"
+    )

@@ -31,6 +31,7 @@ from typing import Any
 
 from cs_console.config import AccountSettings
 from cs_console.errors import OAuthError
+from cs_console.i18n import N_, _
 
 #: Renew the access token when less than this is left.
 REFRESH_MARGIN = timedelta(minutes=5)
@@ -69,8 +70,13 @@ class OAuthClient:
         return _PROVIDER_NAMES.get(self.provider, self.provider)
 
     @property
+    def login_command(self) -> str:
+        """The command that signs this account in again."""
+        return f"`cs-console auth login {self.account}`"
+
+    @property
     def login_hint(self) -> str:
-        return f"run `cs-console auth login {self.account}`"
+        return f"run {self.login_command}"
 
 
 def oauth_client(account: AccountSettings) -> OAuthClient:
@@ -81,8 +87,15 @@ def oauth_client(account: AccountSettings) -> OAuthClient:
     """
     if account.auth != "oauth2" or not account.oauth2_client_id:
         raise OAuthError(
-            f"account {account.name!r} does not use OAuth2 sign-in "
-            "(set auth = 'oauth2', oauth2_provider and oauth2_client_id)"
+            _(
+                "account {account} does not use OAuth2 sign-in "
+                "(set {auth}, {provider} and {client})"
+            ).format(
+                account=repr(account.name),
+                auth="auth = 'oauth2'",
+                provider="oauth2_provider",
+                client="oauth2_client_id",
+            )
         )
     provider = account.oauth2_provider or "custom"
     device_url, token_url = "", ""
@@ -141,7 +154,7 @@ class Tokens:
             access = str(data["access_token"])
             refresh = data.get("refresh_token")
         except (ValueError, KeyError, TypeError) as exc:
-            raise OAuthError("the stored sign-in is unreadable; sign in again") from exc
+            raise OAuthError(_("the stored sign-in is unreadable; sign in again")) from exc
         if expires_at.tzinfo is None:
             expires_at = expires_at.replace(tzinfo=UTC)
         return cls(access, str(refresh) if refresh else None, expires_at)
@@ -153,7 +166,7 @@ class Tokens:
         """Build tokens from a token-endpoint answer; keep the old refresh token if none came."""
         access = data.get("access_token")
         if not isinstance(access, str) or not access:
-            raise OAuthError("the sign-in service answered without an access token")
+            raise OAuthError(_("the sign-in service answered without an access token"))
         try:
             lifetime = int(data.get("expires_in", 3600))
         except (TypeError, ValueError):
@@ -184,12 +197,16 @@ def request_device_code(client: OAuthClient, *, timeout: float = HTTP_TIMEOUT) -
     form = {"client_id": client.client_id, "scope": " ".join(client.scopes)}
     status, data = _post_form(client.device_url, form, client=client, timeout=timeout)
     if status != 200:
-        raise OAuthError(_refusal(client, "refused to start the sign-in", data))
+        raise OAuthError(_refusal(client, _REFUSED_START, data))
     # Google says verification_url, RFC 8628 and Microsoft verification_uri.
     uri = data.get("verification_uri") or data.get("verification_url")
     code, user_code = data.get("device_code"), data.get("user_code")
     if not (isinstance(code, str) and isinstance(user_code, str) and isinstance(uri, str)):
-        raise OAuthError(f"{client.provider_name} gave an incomplete device code answer")
+        raise OAuthError(
+            _("{provider} gave an incomplete device code answer").format(
+                provider=client.provider_name
+            )
+        )
     return DeviceCode(
         device_code=code,
         user_code=user_code,
@@ -246,10 +263,12 @@ def poll_for_tokens(
             raise OAuthError(_code_expired(client))
         if error == "access_denied":
             raise OAuthError(
-                f"the sign-in for account {client.account!r} was refused in the browser; "
-                f"{client.login_hint} to try again"
+                _(
+                    "the sign-in for account {account} was refused in the browser; "
+                    "run {command} to try again"
+                ).format(account=repr(client.account), command=client.login_command)
             )
-        raise OAuthError(_refusal(client, "refused the sign-in", data))
+        raise OAuthError(_refusal(client, _REFUSED_SIGN_IN, data))
 
 
 def refresh_tokens(
@@ -264,8 +283,10 @@ def refresh_tokens(
     """
     if not tokens.refresh_token:
         raise TokenRevoked(
-            f"the sign-in of account {client.account!r} has expired and cannot be renewed "
-            f"(no refresh token). No mail is fetched or sent for it until you {client.login_hint}."
+            _(
+                "the sign-in of account {account} has expired and cannot be renewed "
+                "(no refresh token). No mail is fetched or sent for it until you run {command}."
+            ).format(account=repr(client.account), command=client.login_command)
         )
     form = {
         "grant_type": "refresh_token",
@@ -278,11 +299,17 @@ def refresh_tokens(
         return Tokens.from_response(data, now=now, previous_refresh=tokens.refresh_token)
     if data.get("error") == "invalid_grant":
         raise TokenRevoked(
-            f"{client.provider_name} no longer accepts the sign-in of account "
-            f"{client.account!r} (revoked, expired, or the password was changed). "
-            f"No mail is fetched or sent for it until you {client.login_hint}."
+            _(
+                "{provider} no longer accepts the sign-in of account {account} (revoked, "
+                "expired, or the password was changed). No mail is fetched or sent for it "
+                "until you run {command}."
+            ).format(
+                provider=client.provider_name,
+                account=repr(client.account),
+                command=client.login_command,
+            )
         )
-    raise OAuthError(_refusal(client, "refused to renew the sign-in", data))
+    raise OAuthError(_refusal(client, _REFUSED_RENEWAL, data))
 
 
 def _post_form(
@@ -307,8 +334,9 @@ def _post_form(
     except (urllib.error.URLError, OSError, TimeoutError) as exc:
         reason = getattr(exc, "reason", None) or exc
         raise OAuthError(
-            f"cannot reach the sign-in service of account {client.account!r} "
-            f"({urllib.parse.urlsplit(url).netloc}): {reason}"
+            _("cannot reach the sign-in service of account {account} ({host}): {reason}").format(
+                account=repr(client.account), host=urllib.parse.urlsplit(url).netloc, reason=reason
+            )
         ) from exc
     try:
         data = json.loads(raw.decode("utf-8", "replace")) if raw else {}
@@ -317,25 +345,36 @@ def _post_form(
     return status, data if isinstance(data, dict) else {}
 
 
-def _refusal(client: OAuthClient, what: str, data: Mapping[str, Any]) -> str:
-    error = str(data.get("error") or "no error code")
-    text = f"{client.provider_name} {what} for account {client.account!r} ({error}"
+#: What the provider refused, for :func:`_refusal`.
+_REFUSED_START = N_("{provider} refused to start the sign-in for account {account} ({error})")
+_REFUSED_SIGN_IN = N_("{provider} refused the sign-in for account {account} ({error})")
+_REFUSED_RENEWAL = N_("{provider} refused to renew the sign-in for account {account} ({error})")
+
+
+def _refusal(client: OAuthClient, refusal: str, data: Mapping[str, Any]) -> str:
+    code = str(data.get("error") or "")
+    error = code or _("no error code")
     description = data.get("error_description")
     if isinstance(description, str) and description:
-        text += f": {description.splitlines()[0][:200]}"
-    text += ")"
-    if error == "invalid_scope" and client.provider == "google":
-        text += "; Google's device sign-in does not grant the mail scope, see docs/oauth2.md"
-    elif error in ("invalid_client", "unauthorized_client"):
-        text += "; check oauth2_client_id and that public client flows are allowed for the app"
+        error += f": {description.splitlines()[0][:200]}"
+    text = _(refusal).format(
+        provider=client.provider_name, account=repr(client.account), error=error
+    )
+    if code == "invalid_scope" and client.provider == "google":
+        text += "; " + _("Google's device sign-in does not grant the mail scope, see {doc}").format(
+            doc="docs/oauth2.md"
+        )
+    elif code in ("invalid_client", "unauthorized_client"):
+        text += "; " + _("check {key} and that public client flows are allowed for the app").format(
+            key="oauth2_client_id"
+        )
     return text
 
 
 def _code_expired(client: OAuthClient) -> str:
-    return (
-        f"the sign-in code for account {client.account!r} expired before it was approved; "
-        f"{client.login_hint} again"
-    )
+    return _(
+        "the sign-in code for account {account} expired before it was approved; run {command} again"
+    ).format(account=repr(client.account), command=client.login_command)
 
 
 def _int(value: Any, default: int) -> int:
