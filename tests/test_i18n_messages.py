@@ -236,3 +236,20 @@ def test_sign_in_errors_in_spanish() -> None:
         "la cuenta 'shop' no usa inicio de sesión OAuth2 "
         "(pon auth = 'oauth2', oauth2_provider y oauth2_client_id)"
     )
+
+
+def test_section_checks_in_spanish(tmp_path: Path) -> None:
+    config = write_config(
+        tmp_path,
+        {
+            "business_hours": {"monday": ["18:00-09:00"]},
+            "sla": {"policies": [{"name": "normal", "first_reply": "pronto"}]},
+        },
+    )
+    output = _flat(_run(config, "faq", "list").output)
+    assert f"{config} tiene 2 problemas:" in output
+    assert "business_hours.monday: '18:00-09:00' termina antes de empezar" in output
+    assert (
+        "sla.policies[0] ('normal').first_reply: 'pronto' no es una duración como '30m', '5h', '2d'"
+        in output
+    )

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from cs_console.desk.sla.settings import parse_duration
+from cs_console.i18n import _
 
 SurveyKind = Literal["csat", "nps"]
 #: The score range of each kind.
@@ -53,7 +54,11 @@ class SurveySettings(BaseModel):
         if value is None:
             return None
         if not value.startswith(("https://", "http://")) or "{token}" not in value:
-            raise ValueError("link must be an http(s) URL containing {token} (and {score})")
+            raise ValueError(
+                _("{key} must be an http(s) URL containing {token} (and {score})").format(
+                    key="link", token="{token}", score="{score}"
+                )
+            )
         return value
 
     @property

@@ -8,6 +8,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from cs_console.desk.canned.orders import DEFAULT_ORDER_PATTERNS, compile_order_patterns
 from cs_console.errors import ConfigError
+from cs_console.i18n import _
 
 __all__ = ["CannedSettings"]
 
@@ -33,7 +34,7 @@ class CannedSettings(BaseModel):
     @classmethod
     def _valid_patterns(cls, value: list[str]) -> list[str]:
         if not value:
-            raise ValueError("order_patterns must hold at least one pattern")
+            raise ValueError(_("{key} must hold at least one pattern").format(key="order_patterns"))
         try:
             compile_order_patterns(value)
         except ConfigError as exc:

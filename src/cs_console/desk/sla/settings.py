@@ -20,6 +20,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from cs_console.i18n import _
+
 _SPAN = re.compile(r"^\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*$")
 _PART = re.compile(r"(\d+(?:\.\d+)?)\s*(min|m|h|d|w)", re.IGNORECASE)
 _WHOLE = re.compile(r"^\s*(?:\d+(?:\.\d+)?\s*(?:min|m|h|d|w)\s*)+$", re.IGNORECASE)
@@ -44,14 +46,18 @@ def parse_span(text: str) -> tuple[time, time]:
     """
     match = _SPAN.match(text)
     if not match:
-        raise ValueError(f"{text!r} is not a span like '09:00-18:00'")
+        raise ValueError(
+            _("{text} is not a span like {example}").format(
+                text=repr(text), example="'09:00-18:00'"
+            )
+        )
     h1, m1, h2, m2 = (int(g) for g in match.groups())
     if h1 > 23 or m1 > 59 or h2 > 24 or m2 > 59 or (h2 == 24 and m2):
-        raise ValueError(f"{text!r} has an impossible time")
+        raise ValueError(_("{text} has an impossible time").format(text=repr(text)))
     start = time(h1, m1)
     end = time.max if h2 == 24 else time(h2, m2)
     if end <= start:
-        raise ValueError(f"{text!r} ends before it starts")
+        raise ValueError(_("{text} ends before it starts").format(text=repr(text)))
     return start, end
 
 
@@ -94,7 +100,7 @@ def parse_duration(text: str | int | float) -> Duration:
         ValueError: the text is not a duration or is not longer than zero.
     """
     if isinstance(text, bool):
-        raise ValueError(f"{text!r} is not a duration")
+        raise ValueError(_("{text} is not a duration").format(text=repr(text)))
     if isinstance(text, int | float) or _BARE.match(text):
         duration = Duration(minutes=float(text) * 60)
     elif _WHOLE.match(text):
@@ -111,9 +117,13 @@ def parse_duration(text: str | int | float) -> Duration:
                 weeks += float(value)
         duration = Duration(minutes=minutes, days=days, weeks=weeks)
     else:
-        raise ValueError(f"{text!r} is not a duration like '30m', '5h', '2d'")
+        raise ValueError(
+            _("{text} is not a duration like {examples}").format(
+                text=repr(text), examples="'30m', '5h', '2d'"
+            )
+        )
     if duration.minutes <= 0 and duration.days <= 0 and duration.weeks <= 0:
-        raise ValueError(f"{text!r} must be longer than zero")
+        raise ValueError(_("{text} must be longer than zero").format(text=repr(text)))
     return duration
 
 
@@ -127,7 +137,7 @@ def parse_duration_minutes(text: str | int | float) -> int:
     delta = duration.to_timedelta(day=timedelta(days=1), week=timedelta(weeks=1))
     minutes = round(delta.total_seconds() / 60)
     if minutes <= 0:
-        raise ValueError(f"{text!r} must be at least a minute")
+        raise ValueError(_("{text} must be at least a minute").format(text=repr(text)))
     return minutes
 
 
@@ -184,7 +194,7 @@ class BusinessHoursSettings(BaseModel):
     @model_validator(mode="after")
     def _open_some_day(self) -> BusinessHoursSettings:
         if not any(getattr(self, day) for day in _WEEKDAYS):
-            raise ValueError("business hours must open on at least one weekday")
+            raise ValueError(_("business hours must open on at least one weekday"))
         return self
 
     def spans(self, weekday: int) -> list[tuple[time, time]]:
@@ -268,7 +278,7 @@ class SlaPolicySettings(BaseModel):
     def target(self, name: str) -> str | None:
         """The duration text of a target (``first_reply``, ``next_reply``, ``resolution``)."""
         if name not in TARGETS:
-            raise ValueError(f"unknown SLA target {name!r}")
+            raise ValueError(_("unknown SLA target {name}").format(name=repr(name)))
         value: str | None = getattr(self, name)
         return value
 
@@ -321,9 +331,15 @@ class PauseSettings(BaseModel):
     def _statuses_are_known(cls, values: list[str]) -> list[str]:
         for value in values:
             if value not in STATUSES:
-                raise ValueError(f"unknown status {value!r} (statuses: {', '.join(STATUSES)})")
+                raise ValueError(
+                    _("unknown status {value} (statuses: {statuses})").format(
+                        value=repr(value), statuses=", ".join(STATUSES)
+                    )
+                )
             if value in STOP_STATUSES:
-                raise ValueError(f"{value!r} stops the clock; it cannot pause it")
+                raise ValueError(
+                    _("{value} stops the clock; it cannot pause it").format(value=repr(value))
+                )
         return values
 
     def statuses(self, target: str) -> frozenset[str]:
@@ -358,7 +374,11 @@ class EscalationRule(BaseModel):
     def _targets_are_known(cls, values: list[str]) -> list[str]:
         for value in values:
             if value not in TARGETS:
-                raise ValueError(f"unknown target {value!r} (targets: {', '.join(TARGETS)})")
+                raise ValueError(
+                    _("unknown target {value} (targets: {targets})").format(
+                        value=repr(value), targets=", ".join(TARGETS)
+                    )
+                )
         return values
 
     @field_validator("policy", mode="before")
@@ -369,7 +389,11 @@ class EscalationRule(BaseModel):
     @model_validator(mode="after")
     def _does_something(self) -> EscalationRule:
         if self.set_priority is None and self.add_tag is None and self.assign is None:
-            raise ValueError("an escalation needs set_priority, add_tag or assign")
+            raise ValueError(
+                _("an escalation needs {first}, {second} or {third}").format(
+                    first="set_priority", second="add_tag", third="assign"
+                )
+            )
         return self
 
     @property
@@ -409,9 +433,11 @@ class SlaSettings(BaseModel):
         seen: set[str] = set()
         for policy in self.policies:
             if policy.name in seen:
-                raise ValueError(f"two SLA policies are named {policy.name!r}")
+                raise ValueError(
+                    _("two SLA policies are named {name}").format(name=repr(policy.name))
+                )
             seen.add(policy.name)
         keys = [rule.key for rule in self.escalation]
         if len(keys) != len(set(keys)):
-            raise ValueError("two escalation rules have the same name; give each a unique name")
+            raise ValueError(_("two escalation rules have the same name; give each a unique name"))
         return self

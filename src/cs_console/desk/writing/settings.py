@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from cs_console.desk.writing.model import ALL_CODES, DEFAULT_JARGON, WritingSettings
+from cs_console.i18n import _
 
 __all__ = ["WritingConfig"]
 
@@ -38,13 +39,18 @@ class WritingConfig(BaseModel):
     @model_validator(mode="after")
     def _known_codes(self) -> WritingConfig:
         if self.enabled is not None and self.disabled:
-            raise ValueError("give either enabled or disabled, not both")
+            raise ValueError(
+                _("give either {first} or {second}, not both").format(
+                    first="enabled", second="disabled"
+                )
+            )
         for key in ("enabled", "disabled"):
             unknown = sorted(set(getattr(self, key) or ()) - ALL_CODES)
             if unknown:
                 raise ValueError(
-                    f"{key}: unknown hint code(s) {', '.join(unknown)}; "
-                    f"known: {', '.join(sorted(ALL_CODES))}"
+                    _("{key}: unknown hint codes {codes}; known: {known}").format(
+                        key=key, codes=", ".join(unknown), known=", ".join(sorted(ALL_CODES))
+                    )
                 )
         return self
 
