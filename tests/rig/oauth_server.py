@@ -102,6 +102,17 @@ def _issue(state: _State) -> tuple[str, str]:
     return access, refresh
 
 
+def _issued(state: _State) -> dict[str, Any]:
+    """A token answer with a newly issued access and refresh token pair."""
+    access, refresh = _issue(state)
+    return {
+        "access_token": access,
+        "refresh_token": refresh,
+        "token_type": "Bearer",
+        "expires_in": state.expires_in,
+    }
+
+
 def _handler_for(state: _State) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, format: str, *args: Any) -> None:
@@ -145,13 +156,7 @@ def _handler_for(state: _State) -> type[BaseHTTPRequestHandler]:
                     }
                 if state.rotate_refresh:
                     state.refresh.discard(form["refresh_token"])
-                    access, refresh = _issue(state)
-                    return 200, {
-                        "access_token": access,
-                        "refresh_token": refresh,
-                        "token_type": "Bearer",
-                        "expires_in": state.expires_in,
-                    }
+                    return 200, _issued(state)
                 access = f"at-{secrets.token_hex(8)}"
                 state.access[access] = form["refresh_token"]
                 return 200, {
@@ -163,13 +168,7 @@ def _handler_for(state: _State) -> type[BaseHTTPRequestHandler]:
                 answer = state.device_script.pop(0) if state.device_script else "ok"
                 if answer != "ok":
                     return 400, {"error": answer}
-                access, refresh = _issue(state)
-                return 200, {
-                    "access_token": access,
-                    "refresh_token": refresh,
-                    "token_type": "Bearer",
-                    "expires_in": state.expires_in,
-                }
+                return 200, _issued(state)
             return 400, {"error": "unsupported_grant_type"}
 
     return Handler
