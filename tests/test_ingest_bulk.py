@@ -20,6 +20,8 @@ from tests.test_sync_support import NOW, mail, settings_for
 QUERIES = {
     "tickets": "SELECT subject, category, priority, status, version, unread, language,"
     " follow_up_of_id IS NOT NULL, sla_due_at IS NOT NULL FROM ticket",
+    "ticket_times": "SELECT subject, channel, created_at, updated_at, last_customer_at,"
+    " first_reply_due, next_reply_due, resolution_due, sla_due_at, sla_breached FROM ticket",
     "messages": "SELECT t.subject, m.direction, m.from_address, m.message_id, m.in_reply_to,"
     " m.body_text, m.new_text, m.quoted_text, m.signature, m.content_hash, m.automated,"
     " m.parse_warnings FROM message m JOIN ticket t ON t.id = m.ticket_id",
@@ -91,6 +93,7 @@ def test_batch_and_single_paths_store_the_same_rows(dovecot: Dovecot, tmp_path: 
                 session.commit()
         batch, single = _snapshot(batch_engine), _snapshot(single_engine)
         assert batch["messages"] and batch["events"] and batch["attachments"]
+        assert any(row[5] is not None for row in batch["ticket_times"])  # SLA dues set
         for name in QUERIES:
             assert batch[name] == single[name], name
     finally:

@@ -18,7 +18,8 @@ from __future__ import annotations
 import fnmatch
 import re
 import unicodedata
-from collections.abc import Iterable, Mapping, Sequence
+from bisect import bisect_left
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -28,6 +29,7 @@ from cs_console.store.enums import Priority
 
 __all__ = [
     "DEFAULT_RULES",
+    "Router",
     "RoutingDecision",
     "RoutingInput",
     "RoutingRule",
@@ -127,21 +129,40 @@ def fold(text: str) -> str:
 
 
 _WORD = re.compile(r"\w+")
+# Letters whose unaccented form is not a single word (Catalan ``ŀ`` becomes ``l·``):
+# a text with them is folded word by word, so the word boundaries stay those of the original.
+_SPLITTING = tuple(chr(k) for k, v in _ACCENTS.items() if not re.fullmatch(r"\w+", v))
+_OTHER_GAPS = re.compile(r"[^\x00-\x7f\w]+")
+_ACCENTED = re.compile("[" + "".join(sorted(chr(k) for k in _ACCENTS)) + "]")
+# ASCII bytes that are not word characters (``\w`` on ASCII is [A-Za-z0-9_]), as spaces
+_ASCII_GAPS = bytes(
+    c if chr(c).isascii() and re.fullmatch(r"\w", chr(c)) else 0x20 for c in range(256)
+)
 
 
-@dataclass(frozen=True)
-class _Folded:
-    """A text folded once: its words (a set) and the words joined by single spaces."""
+def _unaccent(match: re.Match[str]) -> str:
+    return _ACCENTS[ord(match.group())]
 
-    words: frozenset[str]
-    joined: str
 
-    @classmethod
-    def of(cls, text: str) -> _Folded:
-        raw_words = _WORD.findall(text.casefold())
-        folded = {w: _fold_word(w) for w in set(raw_words)}
-        words = [folded[w] for w in raw_words]
-        return cls(frozenset(folded.values()), " " + " ".join(words) + " ")
+def _folded_text(text: str) -> str:
+    """The folded words of ``text`` joined by single spaces, with a space at both ends.
+
+    The same as folding each word of ``text`` (:func:`fold`) and joining them,
+    done on the whole text at once. A keyword ``w`` is then the substring
+    ``" w "``, a prefix ``p*`` the substring ``" p"`` and a phrase ``a b``
+    the substring ``" a b "``.
+    """
+    lowered = text.casefold()
+    if not lowered.isascii():
+        if any(ch in lowered for ch in _SPLITTING):
+            return " " + " ".join(_fold_word(w) for w in _WORD.findall(lowered)) + " "
+        lowered = _ACCENTED.sub(_unaccent, lowered).casefold()
+        if not lowered.isascii():  # "¿", "¡", "«": gaps between words like any punctuation
+            lowered = _OTHER_GAPS.sub(" ", lowered)
+    if lowered.isascii():
+        words = lowered.encode("ascii").translate(_ASCII_GAPS).split()
+        return " " + b" ".join(words).decode("ascii") + " "
+    return " " + " ".join(_WORD.findall(lowered)) + " "
 
 
 @lru_cache(maxsize=20_000)
@@ -149,86 +170,150 @@ def _fold_word(word: str) -> str:
     return fold(word)
 
 
+@dataclass(frozen=True)
+class _Keywords:
+    """A rule's keywords split into whole words, word prefixes and phrases."""
+
+    words: frozenset[str]
+    prefixes: tuple[str, ...]
+    phrases: tuple[tuple[str, str], ...]  # (first word, " a b " substring of the folded text)
+
+    def match(self, text: str, words: frozenset[str], ordered: list[str]) -> bool:
+        """Whether one keyword occurs in ``text`` (:func:`_folded_text`) of ``words``.
+
+        ``ordered`` is ``words`` sorted, where the words a prefix starts are together.
+        """
+        if not self.words.isdisjoint(words):
+            return True
+        for prefix in self.prefixes:
+            at = bisect_left(ordered, prefix)
+            if at < len(ordered) and ordered[at].startswith(prefix):
+                return True
+        return any(first in words and phrase in text for first, phrase in self.phrases)
+
+
 @lru_cache(maxsize=512)
-def _keyword_matcher(
-    keywords: tuple[str, ...],
-) -> tuple[frozenset[str], tuple[str, ...], tuple[str, ...]]:
-    """Keywords split into whole words, word prefixes and phrases (matched on word boundaries)."""
+def _keywords(keywords: tuple[str, ...]) -> _Keywords:
     words: set[str] = set()
     prefixes: list[str] = []
-    phrases: list[str] = []
+    phrases: list[tuple[str, str]] = []
     for keyword in keywords:
         prefix = keyword.strip().endswith("*")
         parts = _WORD.findall(fold(keyword))
-        if not parts:
-            continue
         if len(parts) == 1 and not prefix:
             words.add(parts[0])
         elif len(parts) == 1:
             prefixes.append(parts[0])
-        else:
+        elif parts:
             # " a b " for a phrase; " a b" (no closing space) when its last word is a prefix
-            phrases.append(" " + " ".join(parts) + ("" if prefix else " "))
-    return frozenset(words), tuple(prefixes), tuple(phrases)
+            phrases.append((parts[0], " " + " ".join(parts) + ("" if prefix else " ")))
+    return _Keywords(frozenset(words), tuple(prefixes), tuple(phrases))
 
 
-def _keywords_match(keywords: tuple[str, ...], text: _Folded) -> bool:
-    words, prefixes, phrases = _keyword_matcher(keywords)
-    if not words.isdisjoint(text.words):
-        return True
-    if prefixes and any(w.startswith(prefixes) for w in text.words):
-        return True
-    return any(phrase in text.joined for phrase in phrases)
+def _glob(pattern: str) -> Callable[[str], object]:
+    return re.compile(fnmatch.translate(pattern.lower())).match
 
 
-def _glob_any(patterns: Iterable[str], values: Iterable[str]) -> bool:
-    values = [v.lower() for v in values if v]
-    return any(fnmatch.fnmatchcase(v, p.lower()) for p in patterns for v in values)
+@dataclass(frozen=True)
+class _CompiledRule:
+    """One rule with its patterns compiled and its keywords folded, ready for many messages."""
 
+    rule: RoutingRule
+    channels: frozenset[str]
+    senders: tuple[Callable[[str], object], ...]
+    recipients: tuple[Callable[[str], object], ...]
+    headers: tuple[tuple[str, Callable[[str], object]], ...]
+    keywords: _Keywords
+    criteria: bool
 
-def _matches(rule: RoutingRule, data: RoutingInput, text: _Folded) -> bool:
-    if rule.channel and data.channel.lower() not in {c.lower() for c in rule.channel}:
-        return False
-    if rule.sender and not _glob_any(rule.sender, [data.sender]):
-        return False
-    if rule.recipient and not _glob_any(rule.recipient, data.recipients):
-        return False
-    for name, pattern in rule.headers.items():
-        value = data.headers.get(name.lower())
-        if value is None or not fnmatch.fnmatchcase(value.lower(), pattern.lower()):
+    @classmethod
+    def of(cls, rule: RoutingRule) -> _CompiledRule:
+        return cls(
+            rule=rule,
+            channels=frozenset(c.lower() for c in rule.channel),
+            senders=tuple(_glob(p) for p in rule.sender),
+            recipients=tuple(_glob(p) for p in rule.recipient),
+            headers=tuple((name.lower(), _glob(p)) for name, p in rule.headers.items()),
+            keywords=_keywords(tuple(rule.keywords)),
+            criteria=bool(
+                rule.keywords or rule.sender or rule.recipient or rule.headers or rule.channel
+            ),
+        )
+
+    def matches(
+        self,
+        data: RoutingInput,
+        recipients: list[str],
+        text: str,
+        words: frozenset[str],
+        ordered: list[str],
+    ) -> bool:
+        rule = self.rule
+        if rule.channel and data.channel.lower() not in self.channels:
             return False
-    if rule.keywords and not _keywords_match(tuple(rule.keywords), text):
-        return False
-    return bool(rule.keywords or rule.sender or rule.recipient or rule.headers or rule.channel)
+        if self.senders:
+            sender = data.sender.lower()
+            if not sender or not any(match(sender) for match in self.senders):
+                return False
+        if self.recipients and not any(m(v) for m in self.recipients for v in recipients):
+            return False
+        for name, match in self.headers:
+            value = data.headers.get(name)
+            if value is None or not match(value.lower()):
+                return False
+        if rule.keywords and not self.keywords.match(text, words, ordered):
+            return False
+        return self.criteria
+
+
+class Router:
+    """The rules of one :class:`RoutingSettings`, compiled once to route many messages.
+
+    A batch ingest builds one per batch; :func:`route` builds one per call.
+    The settings are read when the router is built: build a new one after
+    changing them.
+    """
+
+    def __init__(self, settings: RoutingSettings) -> None:
+        self.settings = settings
+        self.rules = tuple(_CompiledRule.of(rule) for rule in settings.all_rules())
+
+    def route(self, data: RoutingInput) -> RoutingDecision:
+        """Apply the rules to one new ticket's first message."""
+        text = _folded_text(f"{data.subject}\n{data.text[:20_000]}")
+        words = frozenset(text.split())
+        ordered = sorted(words)
+        recipients = [v.lower() for v in data.recipients if v]
+        category: str | None = None
+        priority: str | None = None
+        assignee: str | None = None
+        tags: dict[str, None] = {}
+        matched: list[str] = []
+        for compiled in self.rules:
+            if not compiled.matches(data, recipients, text, words, ordered):
+                continue
+            rule = compiled.rule
+            matched.append(rule.name or "(unnamed rule)")
+            if category is None and rule.category:
+                category = rule.category
+            if priority is None and rule.priority:
+                priority = rule.priority
+            if assignee is None and rule.assignee:
+                assignee = rule.assignee
+            for tag in rule.tags:
+                tags.setdefault(tag, None)
+        return RoutingDecision(
+            category=category or self.settings.default_category,
+            priority=priority or self.settings.default_priority,
+            tags=tuple(tags),
+            assignee=assignee,
+            matched=tuple(matched),
+        )
 
 
 def route(settings: RoutingSettings, data: RoutingInput) -> RoutingDecision:
-    """Apply the rules to one new ticket's first message."""
-    folded = _Folded.of(f"{data.subject}\n{data.text[:20_000]}")
-    category: str | None = None
-    priority: str | None = None
-    assignee: str | None = None
-    tags: dict[str, None] = {}
-    matched: list[str] = []
-    for rule in settings.all_rules():
-        if not _matches(rule, data, folded):
-            continue
-        matched.append(rule.name or "(unnamed rule)")
-        if category is None and rule.category:
-            category = rule.category
-        if priority is None and rule.priority:
-            priority = rule.priority
-        if assignee is None and rule.assignee:
-            assignee = rule.assignee
-        for tag in rule.tags:
-            tags.setdefault(tag, None)
-    return RoutingDecision(
-        category=category or settings.default_category,
-        priority=priority or settings.default_priority,
-        tags=tuple(tags),
-        assignee=assignee,
-        matched=tuple(matched),
-    )
+    """Apply the rules to one new ticket's first message (:class:`Router` for many)."""
+    return Router(settings).route(data)
 
 
 def _rule(name: str, category: str | None, keywords: list[str], **extra: object) -> RoutingRule:

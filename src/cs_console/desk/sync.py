@@ -49,6 +49,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from cs_console.config import AccountSettings, Settings
+from cs_console.desk.batch_sla import evaluate_new_tickets
 from cs_console.desk.ingest import (
     BatchLookups,
     IngestConfig,
@@ -578,9 +579,16 @@ def _ingest_batch(
                         if result.ticket_id is not None and result.outcome != "duplicate":
                             touched.add(result.ticket_id)
                     current = None
+                    evaluated: set[int] = set()
+                    if config.clock is not None and not careful:
+                        # New tickets get their SLA columns before their INSERT: no UPDATE.
+                        evaluated = evaluate_new_tickets(
+                            session, config.clock, lookups.rows, lookups.opened.values(), now=now
+                        )
                     flush_batch(session)
-                if config.clock is not None and touched:
-                    tickets = [session.get(Ticket, number) for number in sorted(touched)]
+                rest = sorted(touched - evaluated)
+                if config.clock is not None and rest:
+                    tickets = [session.get(Ticket, number) for number in rest]
                     config.clock.refresh_many(session, [t for t in tickets if t], now=now)
                 state.last_uid = max(state.last_uid, max(batch))
                 state.last_attempt_at = now
