@@ -253,3 +253,23 @@ def test_section_checks_in_spanish(tmp_path: Path) -> None:
         "sla.policies[0] ('normal').first_reply: 'pronto' no es una duración como '30m', '5h', '2d'"
         in output
     )
+
+
+def test_faq_import_reports_a_bad_file_in_spanish(tmp_path: Path) -> None:
+    config = _faq_workspace(tmp_path)
+    other = tmp_path / "otra"
+    other.mkdir()
+    bad = other / "mala.md"
+    bad.write_text("+++\ntitle = 'x'\nlanguage = 'fr'\ncategory = 'other'\n+++\nHola", "utf-8")
+    result = _run(config, "faq", "import", str(other))
+    assert result.exit_code == 1
+    output = _flat(result.output)
+    assert f"no importado: {bad}: language 'fr' debe ser uno de: es, en" in output
+    assert "1 archivo sin importar." in output
+
+
+def test_ticket_errors_in_spanish(tmp_path: Path) -> None:
+    config = write_config(tmp_path, {})
+    result = _run(config, "reply", "999", input="Hola")
+    assert result.exit_code == 1
+    assert "No es posible: no existe el ticket #999" in result.output

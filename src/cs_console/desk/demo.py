@@ -13,6 +13,7 @@ from pathlib import Path
 from sqlmodel import Session, select
 
 from cs_console.desk import tickets as t
+from cs_console.i18n import _
 from cs_console.store.models import Direction, Status
 
 AGENTS = (("lucia", "Lucía Fernández"), ("marc", "Marc Puig"), ("sam", "Sam Taylor"))
@@ -335,7 +336,11 @@ def create_demo_workspace(
     folder.mkdir(parents=True, exist_ok=True)
     config = folder / "config.toml"
     if any(folder.iterdir()) and not config.exists():
-        raise DeskError(f"{folder} is not empty and is not a demo workspace; choose another folder")
+        raise DeskError(
+            _("{folder} is not empty and is not a demo workspace; choose another folder").format(
+                folder=folder
+            )
+        )
     config.write_text(DEMO_CONFIG.format(language=language), encoding="utf-8")
     data = folder / "data"
     data.mkdir(mode=0o700, exist_ok=True)

@@ -28,6 +28,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, or_, select
 
 from cs_console.desk.export_formats import ExportFileError, open_writer
+from cs_console.i18n import _
 from cs_console.store.engine import session_scope
 from cs_console.store.models import (
     Agent,
@@ -98,7 +99,9 @@ def parse_when(text: str, *, zone: tzinfo) -> datetime:
         parsed = datetime.fromisoformat(value)
     except ValueError:
         raise ExportFileError(
-            f"{text!r} is not a date (2026-11-01) or a date and time (2026-11-01T09:30)"
+            _("{text} is not a date ({date}) or a date and time ({datetime})").format(
+                text=repr(text), date="2026-11-01", datetime="2026-11-01T09:30"
+            )
         ) from None
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=zone)
 
@@ -244,7 +247,7 @@ def iter_rows(
         from cs_console.desk.metrics import Period, build_report, report_rows
 
         if settings is None:
-            raise ExportFileError("the metrics export needs the workspace settings")
+            raise ExportFileError(_("the metrics export needs the workspace settings"))
         start = since if since is not None else until - timedelta(days=30)
         report = build_report(
             session, settings, period=Period(start, until), now=now or until, by=by
@@ -252,7 +255,11 @@ def iter_rows(
         rows = list(report_rows(report))
         columns = list(rows[0]) if rows else []
         return columns, iter([[row[c] for c in columns] for row in rows])
-    raise ExportFileError(f"unknown export {dataset!r}; use one of {', '.join(DATASETS)}")
+    raise ExportFileError(
+        _("unknown export {dataset}; use one of {choices}").format(
+            dataset=repr(dataset), choices=", ".join(DATASETS)
+        )
+    )
 
 
 def export_dataset(
@@ -283,16 +290,24 @@ def export_dataset(
         ExportFileError: bad options, or the file cannot be written.
     """
     if incremental and out is None:
-        raise ExportFileError("an incremental export needs --out FILE (the cursor is per file)")
+        raise ExportFileError(
+            _("an incremental export needs {option} (the cursor is per file)").format(
+                option="--out FILE"
+            )
+        )
     if incremental and since is not None:
-        raise ExportFileError("give either --since or --incremental, not both")
+        raise ExportFileError(
+            _("give either {first} or {second}, not both").format(
+                first="--since", second="--incremental"
+            )
+        )
     end = until or now
     key = cursor_key(dataset, fmt, out) if incremental and out is not None else None
     with Session(engine, expire_on_commit=False) as session:
         if key is not None:
             since = read_cursor(session, key)
         if key is None and since is not None and since >= end:
-            raise ExportFileError("the window is empty: the start is not before the end")
+            raise ExportFileError(_("the window is empty: the start is not before the end"))
         # An incremental run at (or, after a clock change, before) the cursor exports nothing.
         columns, rows = iter_rows(
             session, dataset, since=since, until=end, settings=settings, now=now, by=by

@@ -40,6 +40,7 @@ from cs_console.desk.tickets import (
     set_status,
 )
 from cs_console.errors import DeskError
+from cs_console.i18n import _
 from cs_console.store.engine import session_scope
 from cs_console.store.models import CannedAnswerRow, Customer, Ticket, TicketTag
 from cs_console.textsafe import one_line, strip_controls
@@ -133,11 +134,19 @@ def read_recipients(text: str) -> tuple[list[Recipient], list[OutreachProblem]]:
     reader = csv.reader(io.StringIO(text), dialect)
     header = next(reader, None)
     if not header:
-        raise DeskError("the list is empty: it needs a header row with an 'email' column")
+        raise DeskError(
+            _("the list is empty: it needs a header row with an {column} column").format(
+                column="'email'"
+            )
+        )
     columns = [_column(h) for h in header]
     email_at = next((columns.index(c) for c in _EMAIL_COLUMNS if c in columns), None)
     if email_at is None:
-        raise DeskError(f"the list has no email column (columns: {', '.join(columns)})")
+        raise DeskError(
+            _("the list has no email column (columns: {columns})").format(
+                columns=", ".join(columns)
+            )
+        )
     name_at = next((columns.index(c) for c in _NAME_COLUMNS if c in columns), None)
     rows: list[Recipient] = []
     problems: list[OutreachProblem] = []
@@ -147,7 +156,9 @@ def read_recipients(text: str) -> tuple[list[Recipient], list[OutreachProblem]]:
         if not any(v.strip() for v in values):
             continue
         if len(rows) + len(problems) >= _MAX_ROWS:
-            raise DeskError(f"the list has more than {_MAX_ROWS} rows; split it")
+            raise DeskError(
+                _("the list has more than {count} rows; split it").format(count=_MAX_ROWS)
+            )
         cells = [one_line(strip_controls(v)) for v in values]
         cells += [""] * (len(columns) - len(cells))
         email = normalize_address(cells[email_at])
@@ -176,7 +187,11 @@ def _rows(reader: Iterator[list[str]]) -> Iterator[list[str]]:
             return
         except csv.Error as exc:
             where = getattr(reader, "line_num", "?")
-            raise DeskError(f"the list is not valid CSV near line {where}: {exc}") from None
+            raise DeskError(
+                _("the list is not valid CSV near line {line}: {reason}").format(
+                    line=where, reason=exc
+                )
+            ) from None
         yield values
 
 
@@ -201,7 +216,11 @@ def load_template(session: Session, name: str) -> CannedAnswer:
     path = Path(name).expanduser()
     if path.suffix == ".md" and path.is_file():
         return parse_answer(path.read_text(encoding="utf-8"), slug=path.stem, source=str(path))
-    raise DeskError(f"there is no canned answer {name!r} (a slug, or a path to a .md file)")
+    raise DeskError(
+        _("there is no canned answer {name} (a slug, or a path to a .md file)").format(
+            name=repr(name)
+        )
+    )
 
 
 def prepare_messages(
@@ -291,7 +310,7 @@ def queue_outreach(
     )
 
     if not settings.accounts:
-        raise DeskError("no mail account is configured: add one with `cs-console init`")
+        raise DeskError(_("no mail account is configured: add one with `cs-console init`"))
     account = settings.accounts[0]
     email = message.recipient.email
     existing = session.exec(select(Customer).where(Customer.email == email)).first()
@@ -373,7 +392,7 @@ def run_outreach(
     from cs_console.errors import CsConsoleError
 
     if per_minute <= 0:
-        raise DeskError("--per-minute must be more than zero")
+        raise DeskError(_("{option} must be more than zero").format(option="--per-minute"))
     recipients, problems = read_recipients(csv_text)
     with session_scope(engine) as session:
         template = load_template(session, answer)

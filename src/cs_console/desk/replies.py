@@ -32,6 +32,7 @@ from cs_console.desk.tickets import (
     set_status,
 )
 from cs_console.errors import DeskError
+from cs_console.i18n import _
 from cs_console.mail.compose import (
     OutgoingAttachment,
     Recipient,
@@ -124,7 +125,7 @@ def account_for(settings: Settings, ticket: Ticket) -> AccountSettings:
         return settings.accounts[0]
     if settings.outbox.deliver_to_folder is not None:
         return _folder_account(settings, ticket.account or "local")
-    raise DeskError("no mail account is configured: add one with `cs-console init`")
+    raise DeskError(_("no mail account is configured: add one with `cs-console init`"))
 
 
 def _folder_account(settings: Settings, name: str) -> AccountSettings:
@@ -196,20 +197,24 @@ def reply_to_ticket(
         DeskError: unknown ticket, empty body, a changed ticket, or no account.
     """
     if not body.strip():
-        raise DeskError("the reply is empty")
+        raise DeskError(_("the reply is empty"))
     if status is not None and status not in REPLY_STATUSES:
         raise DeskError(
-            f"a reply cannot set status {status!r}; use one of {', '.join(REPLY_STATUSES)}"
+            _("a reply cannot set status {status}; use one of {choices}").format(
+                status=repr(status), choices=", ".join(REPLY_STATUSES)
+            )
         )
     ticket = get_ticket(session, number)
     if expected_version is not None and ticket.version != expected_version:
         raise DeskError(
-            f"ticket #{number} changed while you were writing; read it again before replying"
+            _(
+                "ticket #{number} changed while you were writing; read it again before replying"
+            ).format(number=number)
         )
     agent = agent or current_agent(session, settings, now=now)
     customer = session.get(Customer, ticket.customer_id)
     if customer is None:
-        raise DeskError(f"ticket #{number} has no customer")
+        raise DeskError(_("ticket #{number} has no customer").format(number=number))
     account = account_for(settings, ticket)
     thread = thread_headers(session, ticket, customer)
     subject = reply_subject(ticket.subject, ticket.id)
@@ -275,7 +280,7 @@ def add_note(
         DeskError: unknown ticket or empty note.
     """
     if not body.strip():
-        raise DeskError("the note is empty")
+        raise DeskError(_("the note is empty"))
     ticket = get_ticket(session, number)
     agent = agent or current_agent(session, settings, now=now)
     unread = ticket.unread
@@ -351,7 +356,9 @@ def canned_reply(
     )
     if answer is None:
         known = ", ".join(sorted({a.slug for a in library}))
-        raise DeskError(f"no canned answer {slug!r}; known: {known}")
+        raise DeskError(
+            _("no canned answer {slug}; known: {known}").format(slug=repr(slug), known=known)
+        )
     agent = agent or current_agent(session, settings, now=now)
     variables = ticket_variables(
         session, settings, ticket, agent=agent, now=now, language=answer.language

@@ -37,6 +37,7 @@ from sqlmodel import Session, col, select
 from cs_console.desk.survey_settings import SCALES, SurveySettings
 from cs_console.desk.tickets import record_event
 from cs_console.errors import DeskError
+from cs_console.i18n import _
 from cs_console.store.models import Customer, Direction, Message, Status, Survey, Ticket, TicketTag
 from cs_console.textsafe import one_line, strip_controls
 
@@ -300,13 +301,17 @@ def answer_by_token(
     """
     survey = session.exec(select(Survey).where(Survey.token == token.strip())).first()
     if survey is None or survey.sent_at is None:
-        raise DeskError("there is no survey with this token")
+        raise DeskError(_("there is no survey with this token"))
     low, high = SCALES.get(survey.kind, (0, 10))
     if not low <= score <= high:
-        raise DeskError(f"a {survey.kind} score goes from {low} to {high}, not {score}")
+        raise DeskError(
+            _("a {kind} score goes from {low} to {high}, not {score}").format(
+                kind=survey.kind.upper(), low=low, high=high, score=score
+            )
+        )
     ticket = session.get(Ticket, survey.ticket_id)
     if ticket is None:
-        raise DeskError("the survey's ticket no longer exists")
+        raise DeskError(_("the survey's ticket no longer exists"))
     text = strip_controls(comment or "").strip()[:_COMMENT_LIMIT] or None
     _store_answer(session, ticket, survey, SurveyAnswer(score, text), now=now, via="link")
     return survey
@@ -491,10 +496,12 @@ def queue_survey(
     conf = surveys or survey_settings(settings)
     assert ticket.id is not None
     if _survey_of(session, ticket.id) is not None:
-        raise DeskError(f"ticket #{ticket.id} already had a survey")
+        raise DeskError(_("ticket #{number} already had a survey").format(number=ticket.id))
     customer = session.get(Customer, ticket.customer_id)
     if customer is None or customer.blocked:
-        raise DeskError(f"the customer of ticket #{ticket.id} is blocked or unknown")
+        raise DeskError(
+            _("the customer of ticket #{number} is blocked or unknown").format(number=ticket.id)
+        )
     account = account_for(settings, ticket)
     thread = thread_headers(session, ticket, customer)
     language: str = conf.language

@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 
 from cs_console.errors import DeskError
+from cs_console.i18n import _
 from cs_console.store.models import (
     Agent,
     Attachment,
@@ -183,7 +184,7 @@ def load_ticket_view(session: Session, ticket_id: int, *, history_limit: int = 2
     """
     ticket = session.get(Ticket, ticket_id)
     if ticket is None:
-        raise DeskError(f"there is no ticket #{ticket_id}")
+        raise DeskError(_("there is no ticket #{number}").format(number=ticket_id))
     customer = session.get(Customer, ticket.customer_id)
     assert customer is not None and customer.id is not None
     assignee = session.get(Agent, ticket.assignee_id) if ticket.assignee_id else None
@@ -299,11 +300,15 @@ def merge_ticket(
     from cs_console.desk import tickets
 
     if source_id == target_id:
-        raise DeskError("a ticket cannot be merged into itself")
+        raise DeskError(_("a ticket cannot be merged into itself"))
     source = tickets.get_ticket(session, source_id)
     target = tickets.get_ticket(session, target_id)
     if target.merged_into_id is not None:
-        raise DeskError(f"ticket #{target_id} was merged into #{target.merged_into_id}; use that")
+        raise DeskError(
+            _("ticket #{number} was merged into #{target}; use that").format(
+                number=target_id, target=target.merged_into_id
+            )
+        )
     for message in session.exec(select(Message).where(col(Message.ticket_id) == source_id)):
         message.ticket_id = target_id
         session.add(message)

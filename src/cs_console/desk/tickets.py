@@ -16,6 +16,7 @@ from sqlmodel import Session, col, select
 from cs_console.desk.bulk import BulkRows, bulk_rows
 from cs_console.desk.changes import announce
 from cs_console.errors import DeskError
+from cs_console.i18n import N_, _
 from cs_console.store.models import (
     DEFAULT_CATEGORIES,
     Agent,
@@ -73,7 +74,7 @@ def get_ticket(session: Session, number: int) -> Ticket:
     """
     ticket = session.get(Ticket, number)
     if ticket is None:
-        raise DeskError(f"there is no ticket #{number}")
+        raise DeskError(_("there is no ticket #{number}").format(number=number))
     return ticket
 
 
@@ -145,7 +146,7 @@ def create_ticket(
     ``ticket_id`` is a number reserved by the caller (a batch ingest); with it
     the ticket is not flushed here, so a batch's rows go to the database together.
     """
-    _check_choice("priority", priority, PRIORITIES)
+    _check_choice(_NOT_A_PRIORITY, priority, PRIORITIES)
     start = created_at or now
     ticket = Ticket(
         subject=subject,
@@ -252,7 +253,7 @@ def set_status(
     session: Session, ticket: Ticket, status: str, *, now: datetime, agent_id: int | None = None
 ) -> bool:
     """Change the status; returns False when it already was that."""
-    _check_choice("status", status, STATUSES)
+    _check_choice(_NOT_A_STATUS, status, STATUSES)
     if ticket.status == status:
         return False
     old = ticket.status
@@ -279,7 +280,7 @@ def reopen(session: Session, ticket: Ticket, *, now: datetime, agent_id: int | N
 def set_priority(
     session: Session, ticket: Ticket, priority: str, *, now: datetime, agent_id: int | None = None
 ) -> bool:
-    _check_choice("priority", priority, PRIORITIES)
+    _check_choice(_NOT_A_PRIORITY, priority, PRIORITIES)
     return _set_field(session, ticket, "priority", priority, now=now, agent_id=agent_id)
 
 
@@ -288,7 +289,7 @@ def set_category(
 ) -> bool:
     category = category.strip().lower().replace(" ", "_")
     if not category:
-        raise DeskError("a category cannot be empty")
+        raise DeskError(_("a category cannot be empty"))
     return _set_field(session, ticket, "category", category, now=now, agent_id=agent_id)
 
 
@@ -352,7 +353,7 @@ def remove_tag(
 def normalize_tag(tag: str) -> str:
     cleaned = "-".join(tag.strip().lower().split())
     if not cleaned or len(cleaned) > 64:
-        raise DeskError(f"{tag!r} is not a usable tag (1-64 characters)")
+        raise DeskError(_("{tag} is not a usable tag (1-64 characters)").format(tag=repr(tag)))
     return cleaned
 
 
@@ -371,6 +372,10 @@ def _set_field(
     return True
 
 
-def _check_choice(what: str, value: str, choices: tuple[str, ...]) -> None:
+_NOT_A_STATUS = N_("{value} is not a status; choose one of: {choices}")
+_NOT_A_PRIORITY = N_("{value} is not a priority; choose one of: {choices}")
+
+
+def _check_choice(problem: str, value: str, choices: tuple[str, ...]) -> None:
     if value not in choices:
-        raise DeskError(f"{value!r} is not a {what}; choose one of: {', '.join(choices)}")
+        raise DeskError(_(problem).format(value=repr(value), choices=", ".join(choices)))

@@ -10,6 +10,7 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
 from cs_console.errors import DeskError
+from cs_console.i18n import _
 from cs_console.store.models import OPEN_STATUSES, Agent, Customer, Status, Ticket
 
 __all__ = ["VIEWS", "TicketRow", "list_tickets"]
@@ -56,7 +57,11 @@ def list_tickets(
         DeskError: an unknown view, or ``mine`` without an agent.
     """
     if view not in VIEWS:
-        raise DeskError(f"unknown view {view!r}; choose one of: {', '.join(VIEWS)}")
+        raise DeskError(
+            _("unknown view {view}; choose one of: {choices}").format(
+                view=repr(view), choices=", ".join(VIEWS)
+            )
+        )
     assignee = aliased(Agent)
     query = (
         select(Ticket, Customer, assignee.name)
@@ -73,7 +78,11 @@ def list_tickets(
         query = query.where(col(Ticket.status).in_(unsolved), col(Ticket.assignee_id).is_(None))
     elif view == "mine":
         if agent_id is None:
-            raise DeskError("the 'mine' view needs to know who you are ([agent] name)")
+            raise DeskError(
+                _("the {view} view needs to know who you are ({key})").format(
+                    view="'mine'", key="[agent] name"
+                )
+            )
         query = query.where(col(Ticket.status).in_(unsolved), col(Ticket.assignee_id) == agent_id)
     elif view == "breaching":
         query = query.where(

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from cs_console.errors import ConfigError
+from cs_console.i18n import _
 
 __all__ = [
     "CATEGORIES",
@@ -126,11 +127,17 @@ def _fail(source: str, problem: str) -> ConfigError:
     return ConfigError(f"{source}: {problem}", title="Canned answer not valid")
 
 
+def _one_of(key: str, value: str, choices: tuple[str, ...]) -> str:
+    return _("{key} {value} must be one of: {choices}").format(
+        key=key, value=f"'{value}'", choices=", ".join(choices)
+    )
+
+
 def _string_list(value: Any, key: str, source: str) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
-        raise _fail(source, f"'{key}' must be a list of strings")
+        raise _fail(source, _("{key} must be a list of strings").format(key=f"'{key}'"))
     return tuple(item.strip() for item in value if item.strip())
 
 
@@ -146,40 +153,59 @@ def parse_answer(text: str, *, slug: str, source: str = "<text>") -> CannedAnswe
         ConfigError: The front matter is missing or invalid.
     """
     if not _SLUG.match(slug):
-        raise _fail(source, f"file name '{slug}' must be lowercase letters, digits, '-' or '_'")
+        raise _fail(
+            source,
+            _("file name {slug} must be lowercase letters, digits, '-' or '_'").format(
+                slug=f"'{slug}'"
+            ),
+        )
     text = text.removeprefix("\ufeff").replace("\r\n", "\n")
     lines = text.split("\n")
     if not lines or lines[0].strip() != _FENCE:
-        raise _fail(source, "the file must start with a '+++' line (TOML front matter)")
+        raise _fail(
+            source,
+            _("the file must start with a {fence} line (TOML front matter)").format(
+                fence=f"'{_FENCE}'"
+            ),
+        )
     try:
         end = next(i for i in range(1, len(lines)) if lines[i].strip() == _FENCE)
     except StopIteration:
-        raise _fail(source, "the front matter has no closing '+++' line") from None
+        raise _fail(
+            source, _("the front matter has no closing {fence} line").format(fence=f"'{_FENCE}'")
+        ) from None
     try:
         meta = tomllib.loads("\n".join(lines[1:end]))
     except tomllib.TOMLDecodeError as exc:
-        raise _fail(source, f"the front matter is not valid TOML ({exc})") from None
+        raise _fail(
+            source, _("the front matter is not valid TOML ({reason})").format(reason=exc)
+        ) from None
     unexpected = sorted(set(meta) - _KNOWN_KEYS)
     if unexpected:
-        raise _fail(source, f"unknown front-matter key(s): {', '.join(unexpected)}")
+        raise _fail(
+            source, _("unknown front-matter key(s): {keys}").format(keys=", ".join(unexpected))
+        )
     for key in ("title", "language", "category"):
         if not isinstance(meta.get(key), str) or not meta[key].strip():
-            raise _fail(source, f"'{key}' is required and must be a non-empty string")
+            raise _fail(
+                source,
+                _("{key} is required and must be a non-empty string").format(key=f"'{key}'"),
+            )
     language = meta["language"].strip().lower()
     if language not in LANGUAGES:
-        raise _fail(source, f"language '{language}' must be one of: {', '.join(LANGUAGES)}")
+        raise _fail(source, _one_of("language", language, LANGUAGES))
     category = meta["category"].strip()
     if category not in CATEGORIES:
-        raise _fail(source, f"category '{category}' must be one of: {', '.join(CATEGORIES)}")
+        raise _fail(source, _one_of("category", category, CATEGORIES))
     public = meta.get("public", False)
     if not isinstance(public, bool):
-        raise _fail(source, "'public' must be true or false")
+        raise _fail(source, _("{key} must be true or false").format(key="'public'"))
     set_status = meta.get("set_status")
     if set_status is not None and set_status not in SET_STATUSES:
-        raise _fail(source, f"set_status '{set_status}' must be one of: {', '.join(SET_STATUSES)}")
+        raise _fail(source, _one_of("set_status", str(set_status), SET_STATUSES))
     body = "\n".join(lines[end + 1 :]).strip("\n")
     if not body.strip():
-        raise _fail(source, "the answer has no body")
+        raise _fail(source, _("the answer has no body"))
     return CannedAnswer(
         slug=slug,
         title=meta["title"].strip(),
@@ -204,7 +230,7 @@ def load_answer(path: Path) -> CannedAnswer:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise _fail(str(path), f"cannot be read ({exc})") from None
+        raise _fail(str(path), _("cannot be read ({reason})").format(reason=exc)) from None
     answer = parse_answer(text, slug=path.stem, source=str(path))
     return _with_source(answer, path)
 
@@ -237,7 +263,7 @@ def load_library(folder: Path) -> LibraryLoad:
     folder = Path(folder)
     if not folder.is_dir():
         raise ConfigError(
-            f"{folder}: the canned-answers folder does not exist",
+            _("{folder}: the canned-answers folder does not exist").format(folder=folder),
             title="Canned answers not found",
         )
     answers: list[CannedAnswer] = []
@@ -255,7 +281,9 @@ def load_library(folder: Path) -> LibraryLoad:
             problems.append(
                 LibraryProblem(
                     path=path,
-                    message=f"{path}: slug '{answer.slug}' is already used by {seen[answer.slug]}",
+                    message=_("{path}: slug {slug} is already used by {other}").format(
+                        path=path, slug=f"'{answer.slug}'", other=seen[answer.slug]
+                    ),
                 )
             )
             continue
@@ -313,10 +341,7 @@ def starter_answers(language: str | None = None) -> list[CannedAnswer]:
         ConfigError: ``language`` is not supported.
     """
     if language is not None and language not in LANGUAGES:
-        raise ConfigError(
-            f"language '{language}' must be one of: {', '.join(LANGUAGES)}",
-            title="Canned answer not valid",
-        )
+        raise ConfigError(_one_of("language", language, LANGUAGES), title="Canned answer not valid")
     result: list[CannedAnswer] = []
     for lang in LANGUAGES if language is None else (language,):
         if lang not in _STARTER_CACHE:

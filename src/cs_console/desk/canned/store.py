@@ -37,6 +37,7 @@ from cs_console.desk.canned.library import (
     starter_answers,
 )
 from cs_console.errors import ConfigError, DeskError
+from cs_console.i18n import _
 from cs_console.store.models import Agent, CannedAnswerRow, CannedAnswerUse
 
 __all__ = [
@@ -352,11 +353,13 @@ def export_answers(session: Session, folder: Path) -> list[Path]:
     written = []
     for answer in answers_for(session):
         if "/" in answer.slug or "\\" in answer.slug or answer.slug.startswith("."):
-            raise ConfigError(f"slug {answer.slug!r} cannot be a file name")
+            raise ConfigError(_("slug {slug} cannot be a file name").format(slug=repr(answer.slug)))
         path = find_answer_file(folder, answer.slug) or folder / f"{answer.slug}.md"
         try:
             path.write_text(dump_answer(answer), encoding="utf-8")
         except OSError as exc:
-            raise DeskError(f"cannot write {path}: {exc.strerror or exc}") from exc
+            raise DeskError(
+                _("cannot write {path}: {reason}").format(path=path, reason=exc.strerror or exc)
+            ) from exc
         written.append(path)
     return written

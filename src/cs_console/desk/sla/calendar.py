@@ -34,6 +34,7 @@ from cs_console.desk.sla.settings import (
 )
 from cs_console.desk.sla.spans import Span, SpanTable
 from cs_console.errors import ConfigError
+from cs_console.i18n import _
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
@@ -76,7 +77,9 @@ class BusinessCalendar:
             self._zone = ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError) as exc:
             raise ConfigError(
-                f"{timezone!r} is not a known time zone (e.g. 'Europe/Madrid')"
+                _("{zone} is not a known time zone (e.g. 'Europe/Madrid')").format(
+                    zone=repr(timezone)
+                )
             ) from exc
         self._hours = hours
         self._country = country if hours.public_holidays else None
@@ -325,15 +328,18 @@ class BusinessCalendar:
             current = self._table or table
             if total(current) != total(table):
                 return current  # another thread grew it meanwhile
-            for _ in range(_EMPTY_YEARS_LIMIT):
+            for _year in range(_EMPTY_YEARS_LIMIT):
                 year = current.last_year + 1
                 grown = current.appended(self._year_spans(year), hi=self._year_start(year + 1))
                 self._table = grown
                 if total(grown) != total(current):
                     return grown
                 current = grown
-        message = f"the business calendar has no open hours for {_EMPTY_YEARS_LIMIT} years"
-        raise ConfigError(message)
+        raise ConfigError(
+            _("the business calendar has no open hours for {count} years").format(
+                count=_EMPTY_YEARS_LIMIT
+            )
+        )
 
 
 class CalendarSet:
