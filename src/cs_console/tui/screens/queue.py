@@ -160,7 +160,8 @@ class QueueScreen(ConsoleScreen):
 
     def on_mount(self) -> None:
         self._show_views()
-        self.query_one(DataTable).focus()
+        # At once, not after the first paint: focus restyles the table, a second full render.
+        self.set_focus(self.query_one(DataTable))
         self.watch(self.app, "now", self._tick, init=False)
         self.watch(self.app, "data_version", self._data_changed, init=False)
         self.watch(self.app, "agent_id", self._agent_known, init=False)
