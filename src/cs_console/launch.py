@@ -1,0 +1,95 @@
+"""``cs-console`` without a command: the console, painted before the CLI is loaded.
+
+Importing :mod:`cs_console.cli` loads Typer, every command module, the config
+schemas and SQLAlchemy, which costs more than painting the queue. :func:`main`
+looks at the arguments first: with no command (only ``--config``, ``--lang``
+and ``--debug``) on a SQLite workspace whose first page can be read (see
+:mod:`cs_console.tui.first_page`) it opens the console directly, and reports
+a config or database error found while loading as the CLI does; in every
+other case it runs the CLI.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+__all__ = ["ConsoleOptions", "console_options", "main"]
+
+
+@dataclass(frozen=True, slots=True)
+class ConsoleOptions:
+    """The global options of a ``cs-console`` invocation without a command."""
+
+    config: str | None = None
+    lang: str | None = None
+    debug: bool = False
+
+
+def console_options(args: Sequence[str]) -> ConsoleOptions | None:
+    """The options when ``args`` open the console, None when the CLI must read them."""
+    config: str | None = None
+    lang: str | None = None
+    debug = False
+    rest = list(args)
+    while rest:
+        arg = rest.pop(0)
+        if arg == "--debug":
+            debug = True
+            continue
+        name, equals, value = arg.partition("=")
+        if name not in ("--config", "-c", "--lang") or (name == "-c" and equals):
+            return None  # a command, --help, --version, or anything the CLI should judge
+        if not equals:
+            if not rest:
+                return None
+            value = rest.pop(0)
+        if name == "--lang":
+            lang = value
+        else:
+            config = value
+    return ConsoleOptions(config=config or None, lang=lang or None, debug=debug)
+
+
+def _open_console(options: ConsoleOptions) -> bool:
+    """Open the console from its first page; False when the CLI should take over."""
+    from cs_console.i18n import choose_language, set_language
+    from cs_console.tui.first_page import prepare
+    from cs_console.tui.screens.queue import PAGE
+
+    set_language(choose_language(explicit=options.lang))
+    page = prepare(options.config, limit=PAGE)
+    if page is None:
+        return False
+    set_language(choose_language(explicit=options.lang, configured=page.language))
+    from cs_console.tui.app import ConsoleApp
+
+    app = ConsoleApp(first_page=page)
+    try:
+        app.run()
+    finally:
+        if app.ready:
+            app.engine.dispose()
+    error = app.load_error
+    if error is None:
+        return True
+    from cs_console.errors import CsConsoleError
+
+    if not isinstance(error, CsConsoleError):
+        return False  # the CLI runs again and reports the unexpected error its way
+    from cs_console.cli.app import report_error
+
+    report_error(error, debug=options.debug)
+    raise SystemExit(1)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Entry point of the ``cs-console`` script."""
+    args = sys.argv[1:] if argv is None else list(argv)
+    options = console_options(args)
+    if options is not None and _open_console(options):
+        return
+    from cs_console.cli import app
+
+    app(args=args, prog_name="cs-console")

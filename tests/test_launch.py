@@ -1,0 +1,112 @@
+"""``cs-console`` without a command: the first page before the CLI and the database layer."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import textwrap
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from cs_console.config import load_settings
+from cs_console.errors import ConfigError
+from cs_console.launch import ConsoleOptions, console_options
+from cs_console.tui import first_page
+from tests.test_tui_support import seed
+
+#: Runs ``cs_console.launch.main`` headless; the console quits once the workspace is
+#: loaded and prints which heavy modules were loaded when the first page was shown.
+RUNNER = textwrap.dedent(
+    """
+    import json, sys
+    from functools import partialmethod
+    from cs_console.tui.app import ConsoleApp
+    from cs_console.tui.screens.queue import QueueScreen
+
+    seen = {}
+    apply = QueueScreen._apply
+
+    def _apply(self, *args):
+        if not seen:
+            heavy = ("sqlalchemy", "pydantic", "typer", "cs_console.cli", "cs_console.config")
+            seen["loaded"] = sorted(m for m in heavy if m in sys.modules)
+            seen["rows"] = len(args[1])
+        apply(self, *args)
+
+    QueueScreen._apply = _apply
+    loaded = ConsoleApp._loaded
+
+    async def _loaded(self, settings, engine):
+        await loaded(self, settings, engine)
+        seen["ready"] = self.ready
+        self.exit()
+
+    ConsoleApp._loaded = _loaded
+    ConsoleApp.run = partialmethod(ConsoleApp.run, headless=True, size=(120, 40))
+    from cs_console.launch import main
+
+    try:
+        main(sys.argv[1:])
+    finally:
+        print(json.dumps(seen))
+    """
+)
+
+
+def _run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", RUNNER, *args],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+def _config(tmp_path: Path, engine: Engine, extra: str = "") -> Path:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[agent]\nname = "ana"\n\n[database]\nurl = "{engine.url}"\n{extra}', encoding="utf-8"
+    )
+    return config
+
+
+def test_console_options_only_for_the_bare_command() -> None:
+    assert console_options([]) == ConsoleOptions()
+    assert console_options(["-c", "a.toml", "--lang=es", "--debug"]) == ConsoleOptions(
+        config="a.toml", lang="es", debug=True
+    )
+    assert console_options(["--config=a.toml"]) == ConsoleOptions(config="a.toml")
+    for args in (["doctor"], ["--help"], ["--version"], ["-c"], ["-c", "a", "demo"], ["-x"]):
+        assert console_options(args) is None
+
+
+def test_the_first_page_is_shown_before_the_cli_and_the_database_layer(
+    sqlite_engine: Engine, now: datetime, tmp_path: Path
+) -> None:
+    seed(sqlite_engine, now)
+    config = _config(tmp_path, sqlite_engine)
+    assert first_page.prepare(config, limit=150) is not None
+    done = _run("--config", str(config))
+    assert done.returncode == 0, done.stderr
+    seen = json.loads(done.stdout.strip().splitlines()[-1])
+    assert seen["loaded"] == [] and seen["rows"] > 0 and seen["ready"] is True
+
+
+def test_a_broken_config_is_reported_by_the_cli(
+    sqlite_engine: Engine, now: datetime, tmp_path: Path
+) -> None:
+    seed(sqlite_engine, now)
+    config = _config(tmp_path, sqlite_engine, '\n[shop]\ntimezone = "Nowhere/City"\n')
+    assert first_page.prepare(config, limit=150) is not None  # painted, then refused
+    with pytest.raises(ConfigError) as expected:
+        load_settings(config)
+    done = _run("--config", str(config))
+    assert done.returncode == 1, done.stderr
+    assert "Configuration error" in done.stderr and "shop.timezone" in done.stderr
+    assert " ".join(expected.value.message.split()) in " ".join(done.stderr.split())
+    assert "ready" not in json.loads(done.stdout.strip().splitlines()[-1])
