@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from textual.widgets import DataTable, Static
 from typer.testing import CliRunner
 
 from cs_console.cli import app as cli_app
@@ -207,3 +208,44 @@ def test_a_broken_config_still_stops_the_console_with_its_message(
     assert result.exit_code == 1, result.output
     assert "shop.timezone" in result.output
     assert " ".join(expected.value.message.split()) in " ".join(result.output.split())
+
+
+def _table_text(app: ConsoleApp) -> list[list[str]]:
+    table = app.screen.query_one(DataTable)
+    return [
+        [getattr(cell, "plain", str(cell)) for cell in table.get_row_at(i)]
+        for i in range(table.row_count)
+    ]
+
+
+async def test_the_first_page_looks_like_the_ordinary_queue(
+    sqlite_engine: Engine, now: datetime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed(sqlite_engine, now)
+    _more_tickets(sqlite_engine, now)
+    config = _write_config(tmp_path, sqlite_engine)
+    ordinary = ConsoleApp(load_settings(config), sqlite_engine, **_options(now))
+    async with ordinary.run_test(size=SIZE) as pilot:
+        await ordinary.workers.wait_for_complete()
+        await pilot.pause()
+        expected = _table_text(ordinary)
+        views = str(ordinary.screen.query_one("#views", Static).render())
+    assert len(expected) > 10 and "tickets" in views
+    release = threading.Event()
+    real_load = load_settings
+
+    def held_load(path: Any = None, **kw: Any) -> Any:
+        release.wait()
+        return real_load(path, **kw)
+
+    monkeypatch.setattr("cs_console.config.load_settings", held_load)
+    fast = prepare_console(config, load_settings=_not_called, **_options(now))
+    async with fast.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert not fast.ready
+        assert _table_text(fast) == expected
+        assert str(fast.screen.query_one("#views", Static).render()) == views
+        release.set()
+        await fast.workers.wait_for_complete()
+        await pilot.pause()
+        assert fast.ready and _table_text(fast) == expected

@@ -1,7 +1,8 @@
 """The console app: the queue, the ticket and the editor on one live clock.
 
 Build it from :class:`~cs_console.config.Settings` and an engine (tests pass a
-fixed clock); :func:`run_console` is what ``cs-console`` calls.
+fixed clock), or from a first page; :func:`start_console` is what
+``cs-console`` calls, :func:`run_console` opens it on given settings.
 
 On a SQLite workspace :func:`start_console` first paints the queue's first page
 (read by :mod:`cs_console.tui.first_page` without the database layer), then
@@ -224,11 +225,10 @@ class ConsoleApp(App[None]):
         self.mutate_reactive(ConsoleApp.status)
         if self._keymap:
             self.set_keymap(self._keymap)
-        # The page came from the file the validated config names; should it not, read again.
         same = page is not None and settings.database_url == page.database_url
         for screen in self.screen_stack:
             if isinstance(screen, QueueScreen):
-                screen.workspace_loaded(reload=not same)
+                screen.workspace_loaded(same_database=same)
         held, self._held = self._held or [], None
         self.start_background()
         for event in held:

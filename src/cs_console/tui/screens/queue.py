@@ -132,8 +132,6 @@ class QueueScreen(ConsoleScreen):
         super().__init__()
         self.first_page = first_page
         self._flt: QueueFilter | None = None
-        #: A reload asked for before the workspace was loaded (its ``keep``), done once it is.
-        self._reload_pending: bool | None = None
         self.rows: list[Row] = []
         self.more = False
         self._generation = 0
@@ -183,12 +181,15 @@ class QueueScreen(ConsoleScreen):
     def flt(self, value: QueueFilter) -> None:
         self._flt = value
 
-    def workspace_loaded(self, *, reload: bool) -> None:
+    def workspace_loaded(self, *, same_database: bool) -> None:
         """The database layer is loaded: the first page's rows become queue rows.
 
+        The page is then read again with the real query, the cursor kept: the first
+        page was read before the change watcher started.
+
         Args:
-            reload: Read the page again with the real query (the validated config
-                names another database than the one the first page came from).
+            same_database: The validated config names the database the first page
+                came from (else the cursor is not kept either).
         """
         from cs_console.desk.queue import QueueRow
 
@@ -196,9 +197,7 @@ class QueueScreen(ConsoleScreen):
         self.rows = [
             row if isinstance(row, QueueRow) else QueueRow(*_fields(row)) for row in self.rows
         ]
-        if reload or self._reload_pending is not None:
-            self.reload(keep=bool(self._reload_pending))
-        self._reload_pending = None
+        self.reload(keep=same_database)
 
     # -- loading
 
@@ -217,13 +216,16 @@ class QueueScreen(ConsoleScreen):
             self.reload(keep=True)
 
     def on_screen_resume(self) -> None:
-        if self.rows:
+        if self.rows and self.first_page is None:  # a first page is read again once loaded
             self.reload(keep=True)
 
     def reload(self, *, keep: bool = False) -> None:
-        """Fetch the first page again (as many rows as are loaded when ``keep``)."""
+        """Fetch the first page again (as many rows as are loaded when ``keep``).
+
+        Before the workspace is loaded this waits for it: :meth:`workspace_loaded`
+        reloads.
+        """
         if self.first_page is not None:
-            self._reload_pending = keep and self._reload_pending is not False
             return
         self._generation += 1
         limit = max(PAGE, len(self.rows)) if keep else PAGE
