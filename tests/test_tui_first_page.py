@@ -249,3 +249,17 @@ async def test_the_first_page_looks_like_the_ordinary_queue(
         await fast.workers.wait_for_complete()
         await pilot.pause()
         assert fast.ready and _table_text(fast) == expected
+
+
+def test_head_revision_reads_both_header_styles_and_gives_up_on_merges(tmp_path: Path) -> None:
+    (tmp_path / "a.py").write_text('revision = "0001"\ndown_revision = None\n', encoding="utf-8")
+    (tmp_path / "b.py").write_text(
+        'revision: str = "0002"\ndown_revision: Union[str, None] = "0001"\n', encoding="utf-8"
+    )
+    assert first_page.head_revision(tmp_path) == "0002"
+    (tmp_path / "c.py").write_text('revision = "0003"\ndown_revision = "0001"\n', encoding="utf-8")
+    assert first_page.head_revision(tmp_path) is None  # two heads
+    (tmp_path / "c.py").write_text(
+        "revision = '0003'\ndown_revision = ('0001', '0002')\n", encoding="utf-8"
+    )
+    assert first_page.head_revision(tmp_path) is None  # a merge: left to Alembic

@@ -135,13 +135,20 @@ def _sqlite_file(url: str) -> Path | None:
     return Path(path)
 
 
+# ``revision = "0003"`` or, as newer Alembic templates write, ``revision: str = "0003"``.
+_REVISION = re.compile(r"""^revision(?:\s*:[^=\n]+)?\s*=\s*["']([^"']+)["']\s*$""", re.M)
+_DOWN_REVISION = re.compile(
+    r"""^down_revision(?:\s*:[^=\n]+)?\s*=\s*(?:["']([^"']+)["']|None)\s*$""", re.M
+)
+
+
 def head_revision(folder: Path = MIGRATIONS) -> str | None:
     """The newest migration's revision, read from the migration files' headers."""
     revisions: dict[str, str | None] = {}
     for file in folder.glob("*.py"):
         text = file.read_text(encoding="utf-8")
-        revision = re.search(r'^revision\s*=\s*"([^"]+)"', text, re.MULTILINE)
-        down = re.search(r'^down_revision\s*=\s*(?:"([^"]+)"|None)', text, re.MULTILINE)
+        revision = _REVISION.search(text)
+        down = _DOWN_REVISION.search(text)
         if revision is None or down is None:
             return None  # a header this reader does not understand
         revisions[revision.group(1)] = down.group(1)
