@@ -7,8 +7,10 @@ Maildir files, then measures in the same run:
 * baseline: a bare imapclient loop fetching every message with ``BODY.PEEK[]``
   in batches of 200, no parsing, nothing stored;
 * ``sync_account``: parse, dedupe, thread, route, store (SQLite by default, or
-  PostgreSQL with ``--postgres``), acknowledge; tickets are visible when the
-  sync returns, every body and attachment extracted by then;
+  PostgreSQL with ``--postgres``), acknowledge. A batch's tickets are visible
+  in the queue when its transaction commits, with their bodies, attachments and
+  search index rows: "all tickets visible" is the last batch's commit, "all
+  extracted" the end of the sync;
 * the no-news poll: the IMAP commands and time of a second sync on an open
   connection, beside a bare ``NOOP`` round trip;
 * the parser alone: :func:`cs_console.mail.parse.parse_message` over the same
@@ -261,8 +263,20 @@ def main() -> None:
             f"sync_account: {synced:.2f} s for {report.total('stored')} messages, "
             f"{report.total('new_tickets')} tickets ({report.total('stored') / synced:.0f} msg/s)"
         )
-        print(f"  tickets visible: {synced:.2f} s = {synced / bare:.1f}x the bare fetch (goal 6x)")
-        print(f"  all extracted:   {synced:.2f} s = {synced / bare:.1f}x the bare fetch (goal 12x)")
+        # A batch's tickets are in the queue once its transaction commits, which is
+        # when progress reports it done; bodies, attachments and the search index are
+        # written in the same transaction, and the sync ends with the folder's state.
+        first = next((at - start for at, done in marks if done), synced)
+        visible = next((at - start for at, done in marks if done >= args.messages), synced)
+        print(f"  first tickets visible: {first:.2f} s = {first / bare:.1f}x the bare fetch")
+        print(
+            f"  all tickets visible:   {visible:.2f} s = {visible / bare:.1f}x the bare fetch"
+            " (goal 6x)"
+        )
+        print(
+            f"  all extracted, searchable: {synced:.2f} s = {synced / bare:.1f}x the bare fetch"
+            " (goal 12x)"
+        )
 
         from cs_console.desk.sync_parse import parse_all
 

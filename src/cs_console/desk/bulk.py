@@ -16,6 +16,9 @@ the model's constructor.
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from pydantic_core import PydanticUndefined
@@ -37,6 +40,7 @@ class BulkRows:
 
     def __init__(self) -> None:
         self._rows: dict[Any, list[dict[str, Any]]] = {model: [] for model in _ORDER}
+        self._writes: list[Future[Any]] = []
 
     def add(self, model: Any, values: dict[str, Any]) -> None:
         """Queue one row of ``model`` (one of the collected tables)."""
@@ -49,8 +53,22 @@ class BulkRows:
     def __len__(self) -> int:
         return sum(len(rows) for rows in self._rows.values())
 
+    def in_background(self, fn: Callable[..., Any], *args: Any) -> None:
+        """Run ``fn(*args)`` (file I/O for the batch's rows) in a thread; :meth:`write` waits.
+
+        An exception it raises comes out of :meth:`write`, before any row is
+        written, as if it had been raised where it was submitted.
+        """
+        self._writes.append(_background().submit(fn, *args))
+
     def write(self, session: Session) -> None:
-        """INSERT the queued rows (one executemany per table) and forget them."""
+        """INSERT the queued rows (one executemany per table) and forget them.
+
+        Waits for the work given to :meth:`in_background` first.
+        """
+        writes, self._writes = self._writes, []
+        for future in writes:
+            future.result()
         for model in _ORDER:
             rows = self._rows[model]
             if not rows:
@@ -58,6 +76,19 @@ class BulkRows:
             table: Table = model.__table__
             session.execute(insert(table), _complete(table, rows))
             self._rows[model] = []
+
+
+_POOL: ThreadPoolExecutor | None = None
+_POOL_LOCK = threading.Lock()
+
+
+def _background() -> ThreadPoolExecutor:
+    """The threads writing attachment files while a batch goes on (made on first use)."""
+    global _POOL
+    with _POOL_LOCK:
+        if _POOL is None:
+            _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="cs-bulk-io")
+        return _POOL
 
 
 def collect(session: Session) -> BulkRows:

@@ -46,6 +46,7 @@ from cs_console.desk.threading import (
     ThreadingSettings,
     ThreadLookup,
     decide_thread,
+    normalize_subject,
 )
 from cs_console.desk.ticket_sla import TicketClock
 from cs_console.desk.tickets import (
@@ -386,15 +387,33 @@ class BatchLookups(ThreadLookup):
         since = earliest - config.threading.subject_window_delta
         for cid in customer_ids:
             self.open_by_customer[cid] = []
+        # Threading by subject only looks at open tickets with the subject of a message
+        # of the batch from the same customer: only those are loaded as objects.
+        keys: dict[int, set[str]] = {}
+        for p, _ in items:
+            owner = self.customers.get(p.sender.address.strip().lower()[:320]) if p.sender else None
+            key = normalize_subject(p.subject)
+            if owner is not None and owner.id is not None and key:
+                keys.setdefault(owner.id, set()).add(key)
+        alike: list[int] = []
         for i in range(0, len(customer_ids), 400):
-            tickets = session.exec(
-                select(Ticket).where(
+            light = session.execute(
+                sa_select(Ticket.id, Ticket.customer_id, Ticket.subject).where(  # type: ignore[call-overload]
                     col(Ticket.customer_id).in_(customer_ids[i : i + 400]),
                     col(Ticket.status).in_([s.value for s in OPEN_STATUSES]),
                     col(Ticket.updated_at) >= since,
                 )
             ).all()
-            for ticket in tickets:
+            alike += [
+                ticket_id
+                for ticket_id, customer_id, subject in light
+                if normalize_subject(subject) in keys.get(customer_id, ())
+            ]
+        alike.sort()
+        for i in range(0, len(alike), 400):
+            for ticket in session.exec(
+                select(Ticket).where(col(Ticket.id).in_(alike[i : i + 400]))
+            ):
                 self.open_by_customer[ticket.customer_id].append(ticket)
         checked = set(ticket_ids)
         checked.update(t.id for ts in self.open_by_customer.values() for t in ts if t.id)
@@ -879,7 +898,11 @@ def _store_attachments(
     root: Path,
 ) -> None:
     for part in parsed.attachments:
-        digest = store_blob(root, part.data)
+        if lookups is not None:  # the file is written meanwhile, before the batch's INSERTs
+            digest = hashlib.sha256(part.data).hexdigest()
+            lookups.rows.in_background(_store_blob_as, root, part.data, digest)
+        else:
+            digest = store_blob(root, part.data)
         values: dict[str, Any] = {
             "message_id": message_id,
             "filename": _cut(safe_filename(part.filename), 300),
@@ -893,6 +916,11 @@ def _store_attachments(
             lookups.rows.add(Attachment, values)
         else:
             session.add(Attachment(**values))
+
+
+def _store_blob_as(root: Path, data: bytes, digest: str) -> None:
+    stored = store_blob(root, data)
+    assert stored == digest, "store_blob names files by their sha256"
 
 
 def _new_ticket(

@@ -4,7 +4,10 @@ Parsing MIME is pure CPU work (:func:`cs_console.mail.parse.parse_message`) and
 its results pickle, so a large first sync hands each fetched batch to a small
 process pool and writes the previous batch meanwhile. Small syncs (the usual
 poll that finds a few messages) parse inline: starting workers would cost more
-than it saves. A pool that breaks (a worker killed) falls back to parsing inline.
+than it saves. Starting a worker takes a while (a fresh interpreter imports
+the parser): batches submitted before the workers are ready are parsed inline,
+when their results are asked for, instead of waiting for them. A pool that
+breaks (a worker killed) falls back to parsing inline.
 """
 
 from __future__ import annotations
@@ -30,6 +33,11 @@ def parse_all(raws: Sequence[bytes]) -> list[ParsedMessage]:
     return [parse_message(raw) for raw in raws]
 
 
+def _ready() -> bool:
+    """A worker's first task: it returns once the worker has started and imported the parser."""
+    return True
+
+
 def default_workers() -> int:
     """Parser processes for a large sync: one per core, at most two (the writer needs one)."""
     return max(1, min(2, os.cpu_count() or 1))
@@ -50,14 +58,17 @@ class BatchParser:
         count = default_workers() if workers is None else workers
         self.workers = count
         self.pool: ProcessPoolExecutor | None = None
+        self._starting: list[Future[bool]] = []
         if count > 1 and total >= min_messages:
             # spawn: never fork a process that may run threads (the console's syncs)
             context = multiprocessing.get_context("spawn")
             self.pool = ProcessPoolExecutor(max_workers=count, mp_context=context)
+            # One task per worker starts them all now; each is ready once its task is done.
+            self._starting = [self.pool.submit(_ready) for _ in range(count)]
 
     def submit(self, raws: Sequence[bytes]) -> Callable[[], list[ParsedMessage]]:
         """Start parsing ``raws``; the returned function gives the results (in order)."""
-        if self.pool is None or len(raws) < 2:
+        if self.pool is None or len(raws) < 2 or not self._ready():
             return lambda: parse_all(raws)
         size = -(-len(raws) // self.workers)
         parts = [list(raws[i : i + size]) for i in range(0, len(raws), size)]
@@ -77,6 +88,22 @@ class BatchParser:
                 return parse_all(raws)
 
         return result
+
+    def wait_started(self) -> None:
+        """Wait until every worker has started (from then on batches go to the workers)."""
+        for future in self._starting:
+            try:
+                future.result()
+            except BrokenProcessPool:
+                self._give_up()
+                return
+
+    def _ready(self) -> bool:
+        """Whether every worker has started (a worker that failed to start counts as started)."""
+        if all(future.done() for future in self._starting):
+            self._starting = []
+            return True
+        return False
 
     def _give_up(self) -> None:
         log.warning("the parser processes stopped; parsing in this process")
