@@ -17,11 +17,15 @@ from cs_console.cli import app
 from cs_console.cli.help_text import translate_help
 from cs_console.config import AccountSettings, load_settings
 from cs_console.desk.canned import CATEGORIES
-from cs_console.errors import OAuthError, StoreError
-from cs_console.i18n import LANG_ENV, set_language
+from cs_console.desk.canned.orders import compile_order_patterns
+from cs_console.desk.metrics import dashboard_report
+from cs_console.errors import ConfigError, OAuthError, SecretError, StoreError
+from cs_console.i18n import LANG_ENV, _, set_language
 from cs_console.mail.oauth import oauth_client
+from cs_console.secrets import get_password, secret_source
 from cs_console.store.database import open_database
 from cs_console.store.engine import make_engine, session_scope
+from cs_console.tui.screens.dashboard import agents_table
 from tests.rig.workspace import PASSWORD_ENV, account_table, write_config
 from tests.test_outbox_support import seed_ticket
 
@@ -273,3 +277,132 @@ def test_ticket_errors_in_spanish(tmp_path: Path) -> None:
     result = _run(config, "reply", "999", input="Hola")
     assert result.exit_code == 1
     assert "No es posible: no existe el ticket #999" in result.output
+
+
+# --- password sources, order-number patterns, key bindings --------------------------------------
+
+
+def test_unset_password_variable_in_spanish(tmp_path: Path) -> None:
+    config = write_config(tmp_path, {"accounts": [account_table(None, None)]})
+    doctor = _run(config, "doctor", "--offline")
+    assert doctor.exit_code == 1
+    output = _flat(doctor.output)
+    assert (
+        f"cuenta shop secreto: cuenta 'shop': la variable de entorno {PASSWORD_ENV} "
+        "no está definida o está vacía"
+    ) in output
+    assert "1 comprobación ha fallado." in output
+
+    status = _run(config, "auth", "status")
+    assert status.exit_code == 0, status.output
+    assert f"shop: contraseña (variable de entorno {PASSWORD_ENV})" in _flat(status.output)
+
+
+def test_password_source_errors_in_spanish() -> None:
+    account = account_table(None, None)
+    del account["password_env"]
+    set_language("es")
+    with pytest.raises(SecretError) as caught:
+        get_password(AccountSettings.model_validate(account))
+    assert caught.value.message == (
+        "la cuenta 'shop' no tiene de dónde sacar la contraseña: "
+        "pon password_env, password_cmd o password_keyring = true"
+    )
+    failing = AccountSettings.model_validate({**account, "password_cmd": "false"})
+    with pytest.raises(SecretError) as caught:
+        get_password(failing)
+    assert caught.value.message == "cuenta 'shop': password_cmd terminó con el código 1"
+    assert secret_source(failing) == "comando `false`"
+
+
+def test_order_number_patterns_in_spanish(tmp_path: Path) -> None:
+    config = write_config(tmp_path, {"canned": {"order_patterns": [r"pedido (\d+", r"pedido \d+"]}})
+    output = _flat(_run(config, "faq", "list").output)
+    assert f"{config} tiene 1 problema:" in output
+    assert (
+        r"canned.order_patterns: el patrón de número de pedido 'pedido (\\d+' "
+        "no es una expresión regular válida ("
+    ) in output
+
+    set_language("es")
+    with pytest.raises(ConfigError) as caught:
+        compile_order_patterns([r"pedido \d+"])
+    assert caught.value.message == (
+        r"el patrón de número de pedido 'pedido \\d+' necesita un grupo que capture el número"
+    )
+
+
+def test_key_binding_checks_in_spanish(tmp_path: Path) -> None:
+    config = write_config(tmp_path, {"keys": {"queue.nada": "x", "queue.down": "flecha abajo"}})
+    output = _flat(_run(config, "faq", "list").output)
+    assert "keys: id de atajo de teclado desconocido 'queue.nada'; ids conocidos: " in output
+
+    config = write_config(tmp_path, {"keys": {"queue.down": "flecha abajo"}})
+    output = _flat(_run(config, "faq", "list").output)
+    assert "'flecha abajo' para 'queue.down' no es una tecla (p. ej. 'j' o 'ctrl+s')" in output
+
+
+# --- the dashboard ------------------------------------------------------------------------------
+
+
+def test_dashboard_open_column_is_not_the_verb(tmp_path: Path) -> None:
+    settings = load_settings(write_config(tmp_path, {}))
+    engine = open_database(settings.database_url)
+    with session_scope(engine) as session:
+        report = dashboard_report(session, settings, now=datetime.now(UTC), days=7)
+    headers = [str(column.header) for column in agents_table(report).columns]
+    assert headers[:4] == ["Agent", "Received", "Solved", "Open"]
+    set_language("es")
+    headers = [str(column.header) for column in agents_table(report).columns]
+    assert headers[:4] == ["Agente", "Recibidos", "Resueltos", "Abiertos"]
+    assert _("Open") == "Abrir"  # the queue's key keeps its verb
+
+
+# --- option checks and lines of the commands ----------------------------------------------------
+
+
+def test_option_checks_in_spanish(tmp_path: Path) -> None:
+    config = write_config(tmp_path, {})
+    by = _run(config, "report", "--by", "planeta")
+    assert by.exit_code == 2
+    assert "elige uno de: " in by.output
+    fmt = _run(config, "report", "--format", "xml")
+    assert "elige table o json" in fmt.output
+    dataset = _run(config, "export", "clientes")
+    assert dataset.exit_code == 2 and "elige uno de: tickets" in _flat(dataset.output)
+    demo = _run(config, "demo", "--language", "fr", str(tmp_path / "demo"))
+    assert demo.exit_code == 2 and "elige es o en" in demo.output
+    listed = _run(config, "list", "--format", "xml")
+    assert listed.exit_code == 2 and "elige uno de: table, json" in listed.output
+
+
+def test_command_errors_in_spanish(tmp_path: Path) -> None:
+    config = write_config(tmp_path, {})
+    both = _run(config, "reply", "1", "--answer", "envio", "--file", "-", input="Hola")
+    assert both.exit_code == 1
+    assert "No es posible: indica --answer o --file, no los dos" in _flat(both.output)
+    report = _run(config, "report", "--since", "2026-11-02", "--until", "2026-11-01")
+    assert report.exit_code == 1
+    assert "el inicio del informe debe ser anterior a su final" in _flat(report.output)
+    empty = _run(config, "enqueue", "--raw", input="")
+    assert empty.exit_code == 1
+    assert (
+        "No se puede poner en cola: la entrada estándar está vacía; pasa un correo por una "
+        "tubería a `cs-console enqueue --raw`"
+    ) in _flat(empty.output)
+    sync = _run(config, "sync")
+    assert sync.exit_code == 1
+    assert "no hay ninguna cuenta de correo configurada; añade una tabla [[accounts]]" in _flat(
+        sync.output
+    )
+
+
+def test_init_without_a_terminal_in_spanish(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    result = _run(config, "init", "--no-input", "--skip-test", "--shop-name", "Mi Tienda")
+    assert result.exit_code == 2
+    assert "hace falta sin terminal: indica --address" in _flat(result.output)
+    config.write_text("", encoding="utf-8")
+    again = _run(config, "init", "--no-input")
+    assert again.exit_code == 1
+    assert f"{config} ya existe; usa --force para sobrescribirlo" in _flat(again.output)

@@ -23,6 +23,7 @@ from platformdirs import user_cache_dir
 
 from cs_console.config import APP_NAME, AccountSettings
 from cs_console.errors import OAuthError, SecretError
+from cs_console.i18n import _
 from cs_console.mail.connect import BearerToken, Credential
 from cs_console.mail.oauth import Tokens, oauth_client, refresh_tokens
 
@@ -36,14 +37,16 @@ _TOKENS_SUFFIX = ":oauth2"
 def secret_source(account: AccountSettings) -> str:
     """Describe the account's secret source without revealing the secret."""
     if account.auth == "oauth2":
-        return f"OAuth2 sign-in, tokens in the keyring ({tokens_key(account.name)})"
+        return _("OAuth2 sign-in, tokens in the keyring ({entry})").format(
+            entry=tokens_key(account.name)
+        )
     if account.password_env:
-        return f"environment variable {account.password_env}"
+        return _("environment variable {name}").format(name=account.password_env)
     if account.password_cmd:
-        return f"command `{account.password_cmd}`"
+        return _("command {command}").format(command=f"`{account.password_cmd}`")
     if account.password_keyring:
-        return f"system keyring ({KEYRING_SERVICE}/{account.name})"
-    return "none configured"
+        return _("system keyring ({entry})").format(entry=f"{KEYRING_SERVICE}/{account.name}")
+    return _("none configured")
 
 
 def get_credential(account: AccountSettings, *, now: datetime) -> Credential:
@@ -64,8 +67,9 @@ def get_credential(account: AccountSettings, *, now: datetime) -> Credential:
     tokens = load_tokens(account.name)
     if tokens is None:
         raise OAuthError(
-            f"account {account.name!r} is not signed in: {client.login_hint} "
-            "(OAuth2 sign-in in the browser)"
+            _(
+                "account {account} is not signed in: run {command} (OAuth2 sign-in in the browser)"
+            ).format(account=repr(account.name), command=client.login_command)
         )
     if not tokens.needs_refresh(now=now):
         return Credential.bearer(tokens.access_token)
@@ -74,8 +78,10 @@ def get_credential(account: AccountSettings, *, now: datetime) -> Credential:
             return _renew(account, tokens, now=now)
     except Timeout:
         raise OAuthError(
-            f"account {account.name!r}: another cs-console process has been renewing the "
-            f"sign-in for over {_REFRESH_LOCK_TIMEOUT:.0f} s; try again"
+            _(
+                "account {account}: another cs-console process has been renewing the "
+                "sign-in for over {seconds} s; try again"
+            ).format(account=repr(account.name), seconds=f"{_REFRESH_LOCK_TIMEOUT:.0f}")
         ) from None
 
 
@@ -131,8 +137,9 @@ def get_password(account: AccountSettings) -> str:
         value = os.environ.get(account.password_env)
         if not value:
             raise SecretError(
-                f"account {account.name!r}: environment variable {account.password_env} "
-                "is not set or empty"
+                _("account {account}: environment variable {name} is not set or empty").format(
+                    account=repr(account.name), name=account.password_env
+                )
             )
         return value
     if account.password_cmd:
@@ -140,8 +147,12 @@ def get_password(account: AccountSettings) -> str:
     if account.password_keyring:
         return _from_keyring(account)
     raise SecretError(
-        f"account {account.name!r} has no password source: "
-        "set password_env, password_cmd or password_keyring = true"
+        _("account {account} has no password source: set {env}, {cmd} or {keyring}").format(
+            account=repr(account.name),
+            env="password_env",
+            cmd="password_cmd",
+            keyring="password_keyring = true",
+        )
     )
 
 
@@ -156,16 +167,30 @@ def _from_command(account: AccountSettings) -> str:
             check=False,
         )
     except (OSError, ValueError) as exc:
-        raise SecretError(f"account {account.name!r}: cannot run password_cmd: {exc}") from exc
+        raise SecretError(
+            _("account {account}: cannot run {key}: {reason}").format(
+                account=repr(account.name), key="password_cmd", reason=exc
+            )
+        ) from exc
     except subprocess.TimeoutExpired as exc:
         raise SecretError(
-            f"account {account.name!r}: password_cmd did not finish in {_COMMAND_TIMEOUT:.0f} s"
+            _("account {account}: {key} did not finish in {seconds} s").format(
+                account=repr(account.name), key="password_cmd", seconds=f"{_COMMAND_TIMEOUT:.0f}"
+            )
         ) from exc
     if result.returncode != 0:
-        raise SecretError(f"account {account.name!r}: password_cmd exited with {result.returncode}")
+        raise SecretError(
+            _("account {account}: {key} exited with {code}").format(
+                account=repr(account.name), key="password_cmd", code=result.returncode
+            )
+        )
     value = result.stdout.splitlines()[0].strip() if result.stdout.strip() else ""
     if not value:
-        raise SecretError(f"account {account.name!r}: password_cmd printed nothing")
+        raise SecretError(
+            _("account {account}: {key} printed nothing").format(
+                account=repr(account.name), key="password_cmd"
+            )
+        )
     return value
 
 
@@ -176,13 +201,19 @@ def _from_keyring(account: AccountSettings) -> str:
 
         value = keyring.get_password(KEYRING_SERVICE, account.name)
     except KeyringError as exc:
-        raise SecretError(f"account {account.name!r}: the keyring failed: {exc}") from exc
+        raise SecretError(_keyring_failed(account.name, exc)) from exc
     except Exception as exc:  # a missing backend raises various errors
-        raise SecretError(f"account {account.name!r}: no usable keyring: {exc}") from exc
+        raise SecretError(_no_keyring(account.name, exc)) from exc
     if not value:
         raise SecretError(
-            f"account {account.name!r}: no password in the keyring under "
-            f"{KEYRING_SERVICE}/{account.name}; store one with `cs-console init`"
+            _(
+                "account {account}: no password in the keyring under {entry}; "
+                "store one with {command}"
+            ).format(
+                account=repr(account.name),
+                entry=f"{KEYRING_SERVICE}/{account.name}",
+                command="`cs-console init`",
+            )
         )
     return value
 
@@ -194,7 +225,9 @@ def store_in_keyring(account_name: str, password: str) -> None:
 
         keyring.set_password(KEYRING_SERVICE, account_name, password)
     except Exception as exc:
-        raise SecretError(f"cannot store the password in the keyring: {exc}") from exc
+        raise SecretError(
+            _("cannot store the password in the keyring: {reason}").format(reason=exc)
+        ) from exc
 
 
 def tokens_key(account_name: str) -> str:
@@ -213,15 +246,16 @@ def load_tokens(account_name: str) -> Tokens | None:
 
         value = keyring.get_password(KEYRING_SERVICE, tokens_key(account_name))
     except Exception as exc:  # a missing backend raises various errors
-        raise OAuthError(f"account {account_name!r}: no usable keyring: {exc}") from exc
+        raise OAuthError(_no_keyring(account_name, exc)) from exc
     if not value:
         return None
     try:
         return Tokens.from_json(value)
     except OAuthError as exc:
         raise OAuthError(
-            f"account {account_name!r}: the stored sign-in is unreadable; "
-            f"run `cs-console auth login {account_name}`"
+            _("account {account}: the stored sign-in is unreadable; run {command}").format(
+                account=repr(account_name), command=f"`cs-console auth login {account_name}`"
+            )
         ) from exc
 
 
@@ -232,7 +266,11 @@ def save_tokens(account_name: str, tokens: Tokens) -> None:
 
         keyring.set_password(KEYRING_SERVICE, tokens_key(account_name), tokens.to_json())
     except Exception as exc:
-        raise OAuthError(f"account {account_name!r}: cannot store the sign-in: {exc}") from exc
+        raise OAuthError(
+            _("account {account}: cannot store the sign-in: {reason}").format(
+                account=repr(account_name), reason=exc
+            )
+        ) from exc
 
 
 def delete_tokens(account_name: str) -> bool:
@@ -246,5 +284,17 @@ def delete_tokens(account_name: str) -> bool:
         except PasswordDeleteError:
             return False
     except Exception as exc:
-        raise OAuthError(f"account {account_name!r}: the keyring failed: {exc}") from exc
+        raise OAuthError(_keyring_failed(account_name, exc)) from exc
     return True
+
+
+def _keyring_failed(account_name: str, exc: Exception) -> str:
+    return _("account {account}: the keyring failed: {reason}").format(
+        account=repr(account_name), reason=exc
+    )
+
+
+def _no_keyring(account_name: str, exc: Exception) -> str:
+    return _("account {account}: no usable keyring: {reason}").format(
+        account=repr(account_name), reason=exc
+    )

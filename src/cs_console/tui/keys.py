@@ -12,6 +12,8 @@ import re
 
 from pydantic import RootModel, field_validator
 
+from cs_console.i18n import _
+
 __all__ = ["BINDING_IDS", "KeySettings"]
 
 #: Every binding id the console knows (filled in by the screens' BINDINGS).
@@ -87,10 +89,18 @@ class KeySettings(RootModel[dict[str, str]]):
         for binding_id, keys in value.items():
             if binding_id not in BINDING_IDS:
                 known = ", ".join(sorted(BINDING_IDS))
-                raise ValueError(f"unknown key binding id {binding_id!r}; known ids: {known}")
+                raise ValueError(
+                    _("unknown key binding id {id}; known ids: {known}").format(
+                        id=repr(binding_id), known=known
+                    )
+                )
             parts = [k.strip() for k in keys.split(",")]
             if not parts or any(not p or not _KEY_RE.match(p) for p in parts):
-                raise ValueError(f"{keys!r} for {binding_id!r} is not a key (e.g. 'j' or 'ctrl+s')")
+                raise ValueError(
+                    _("{keys} for {id} is not a key (e.g. {first} or {second})").format(
+                        keys=repr(keys), id=repr(binding_id), first="'j'", second="'ctrl+s'"
+                    )
+                )
         return value
 
     def keymap(self) -> dict[str, str]:

@@ -69,7 +69,7 @@ def auth_status(ctx: typer.Context) -> None:
     """
     settings = state(ctx).settings()
     if not settings.accounts:
-        console.print(_("No [[accounts]] configured."))
+        console.print(Text(_("No [[accounts]] configured.")))
         return
     now = utcnow()
     for account in settings.accounts:
@@ -131,8 +131,17 @@ def auth_logout(
 def _oauth_account(account: AccountSettings) -> AccountSettings:
     if account.auth != "oauth2":
         raise ConfigError(
-            f"account {account.name!r} logs in with a password (auth = 'password'). "
-            "For OAuth2 sign-in set auth = 'oauth2', oauth2_provider and oauth2_client_id "
-            "in its [[accounts]] entry (see docs/oauth2.md)"
+            _(
+                "account {account} logs in with a password ({current}). For OAuth2 sign-in "
+                "set {settings} in its {section} entry (see {doc})"
+            ).format(
+                account=repr(account.name),
+                current="auth = 'password'",
+                settings=_("{auth}, {provider} and {client}").format(
+                    auth="auth = 'oauth2'", provider="oauth2_provider", client="oauth2_client_id"
+                ),
+                section="[[accounts]]",
+                doc="docs/oauth2.md",
+            )
         )
     return account

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import typer
+from rich.text import Text
 
 from cs_console.cli.app import app, console, state
 from cs_console.i18n import _
@@ -78,15 +79,26 @@ def db_migrate_to(
     check_connection(target)
     upgrade(target)
     with Progress(console=console, transient=True) as progress:
-        task = progress.add_task("Copying", total=None)
+        task = progress.add_task(_("Copying"), total=None)
 
         def report(table: str, rows: int) -> None:
-            progress.update(task, description=f"Copying {table}: {rows} rows")
+            progress.update(
+                task, description=_("Copying {table}: {rows} rows").format(table=table, rows=rows)
+            )
 
         copied = copy_database(source, target, progress=report)
     total = sum(t.rows for t in copied)
     console.print(
-        f"Copied {total} rows in {len(copied)} tables to {describe_url(url)}; "
-        "counts and checksums match."
+        Text(
+            _(
+                "Copied {rows} rows in {tables} tables to {where}; counts and checksums match."
+            ).format(rows=total, tables=len(copied), where=describe_url(url))
+        )
     )
-    console.print(f'Now set [database] url = "{describe_url(url)}" in each agent\'s config.')
+    console.print(
+        Text(
+            _("Now set {setting} in each agent's config.").format(
+                setting=f'[database] url = "{describe_url(url)}"'
+            )
+        )
+    )

@@ -44,12 +44,15 @@ def demo(
     `cs-console demo ~/cs-demo` to keep it.
     """
     if language not in ("es", "en"):
-        raise typer.BadParameter("choose es or en", param_hint="--language")
+        raise typer.BadParameter(
+            _("choose {first} or {second}").format(first="es", second="en"),
+            param_hint="--language",
+        )
     temporary = folder is None
     target = Path(tempfile.mkdtemp(prefix="cs-console-demo-")) if folder is None else folder
     config = target / "config.toml"
     if not config.exists():
-        with console.status("Creating the demo workspace..."):
+        with console.status(_("Creating the demo workspace...")):
             create_demo_workspace(target, now=utcnow(), language=language, count=tickets)
     console.print(Text(_("Demo workspace: {folder}").format(folder=target), style="dim"))
     demo_state = CliState(config=config, debug=state(ctx).debug)

@@ -20,7 +20,7 @@ from cs_console.store.engine import session_scope
 class EnqueueError(CsConsoleError):
     """The input of ``enqueue`` is unusable."""
 
-    title = "Cannot enqueue"
+    title = N_("Cannot enqueue")
 
 
 def parse_when(value: str | None) -> datetime | None:
@@ -87,7 +87,11 @@ def enqueue(
     if raw:
         data = sys.stdin.buffer.read()
         if not data.strip():
-            raise EnqueueError("stdin is empty; pipe an email into `cs-console enqueue --raw`")
+            raise EnqueueError(
+                _("stdin is empty; pipe an email into {command}").format(
+                    command="`cs-console enqueue --raw`"
+                )
+            )
         with session_scope(engine) as session:
             result = ingest_raw(
                 session,

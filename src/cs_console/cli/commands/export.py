@@ -56,12 +56,19 @@ def export(
     not on a terminal; errors go to stderr with exit status 1.
     """
     if dataset not in DATASETS:
-        raise typer.BadParameter(f"choose one of: {', '.join(DATASETS)}", param_hint="DATASET")
+        raise typer.BadParameter(
+            _("choose one of: {choices}").format(choices=", ".join(DATASETS)), param_hint="DATASET"
+        )
     if fmt not in FORMATS:
-        raise typer.BadParameter(f"choose one of: {', '.join(FORMATS)}", param_hint="--format")
+        raise typer.BadParameter(
+            _("choose one of: {choices}").format(choices=", ".join(FORMATS)), param_hint="--format"
+        )
     if by is not None and (dataset != "metrics" or by not in GROUPINGS):
         raise typer.BadParameter(
-            f"--by is for metrics, one of: {', '.join(GROUPINGS)}", param_hint="--by"
+            _("{option} is for {dataset}, one of: {choices}").format(
+                option="--by", dataset="metrics", choices=", ".join(GROUPINGS)
+            ),
+            param_hint="--by",
         )
     cli = state(ctx)
     settings = cli.settings()

@@ -13,12 +13,17 @@ from cs_console.config import settings_from_mapping
 from cs_console.config_writer import InitAnswers, render_config, write_config_file
 from cs_console.desk.health import Outcome, run_checks
 from cs_console.errors import ConfigError
-from cs_console.i18n import _
+from cs_console.i18n import N_, _
 from cs_console.mail.providers import PROVIDERS, guess_provider, provider_by_key
 from cs_console.secrets import store_in_keyring
 from cs_console.store.types import utcnow
 
 _SECRET_CHOICES = ("env", "cmd", "keyring")
+_MARKS = {
+    Outcome.OK: (N_("ok"), "green"),
+    Outcome.WARN: (N_("warn"), "yellow"),
+    Outcome.FAIL: (N_("fail"), "bold red"),
+}
 
 
 class _Asker:
@@ -33,9 +38,11 @@ class _Asker:
         if not self.interactive:
             if default is not None:
                 return default
-            raise typer.BadParameter(f"needed without a terminal: give {flag}", param_hint=flag)
+            raise typer.BadParameter(
+                _("needed without a terminal: give {flag}").format(flag=flag), param_hint=flag
+            )
         return typer.prompt(
-            question, default=default, type=type(default) if default is not None else str
+            _(question), default=default, type=type(default) if default is not None else str
         )
 
     def confirm(self, question: str, *, default: bool) -> bool:
@@ -99,57 +106,69 @@ def init(
     if (
         target.exists()
         and not force
-        and not ask.confirm(f"{target} exists. Overwrite it?", default=False)
+        and not ask.confirm(_("{path} exists. Overwrite it?").format(path=target), default=False)
     ):
-        raise ConfigError(f"{target} already exists; use --force to overwrite it")
+        raise ConfigError(
+            _("{path} already exists; use {option} to overwrite it").format(
+                path=target, option="--force"
+            )
+        )
 
-    shop = ask.value(shop_name, "Shop name", default="My shop", flag="--shop-name")
-    lang = ask.value(language, "Language (es/en)", default="es", flag="--language")
-    zone = ask.value(timezone, "Time zone", default="Europe/Madrid", flag="--timezone")
+    shop = ask.value(shop_name, N_("Shop name"), default=_("My shop"), flag="--shop-name")
+    lang = ask.value(language, N_("Language (es/en)"), default="es", flag="--language")
+    zone = ask.value(timezone, N_("Time zone"), default="Europe/Madrid", flag="--timezone")
     land = ask.value(
-        country, "Country code for holidays (empty for none)", default="ES", flag="--country"
+        country, N_("Country code for holidays (empty for none)"), default="ES", flag="--country"
     )
-    span = ask.value(hours, "Weekday opening hours", default="09:00-18:00", flag="--hours")
-    addr = ask.value(address, "Support email address", flag="--address")
+    span = ask.value(hours, N_("Weekday opening hours"), default="09:00-18:00", flag="--hours")
+    addr = ask.value(address, N_("Support email address"), flag="--address")
 
     preset = provider_by_key(provider) if provider and provider != "custom" else None
     if provider is None:
         preset = guess_provider(addr)
     if preset is not None:
-        console.print(Text(f"Using the settings of {preset.name}.", style="cyan"))
+        console.print(
+            Text(_("Using the settings of {provider}.").format(provider=preset.name), style="cyan")
+        )
         if preset.note:
             console.print(Text(preset.note, style="yellow"))
     imap_h = ask.value(
-        imap_host, "IMAP server", default=preset.imap_host if preset else None, flag="--imap-host"
+        imap_host,
+        N_("IMAP server"),
+        default=preset.imap_host if preset else None,
+        flag="--imap-host",
     )
     imap_s = ask.value(
         imap_security,
-        "IMAP security",
+        N_("IMAP security"),
         default=preset.imap_security if preset else "tls",
         flag="--imap-security",
     )
     imap_p = ask.value(
         imap_port,
-        "IMAP port",
+        N_("IMAP port"),
         default=preset.imap_port if preset else (993 if imap_s == "tls" else 143),
         flag="--imap-port",
     )
     smtp_h = ask.value(
-        smtp_host, "SMTP server", default=preset.smtp_host if preset else imap_h, flag="--smtp-host"
+        smtp_host,
+        N_("SMTP server"),
+        default=preset.smtp_host if preset else imap_h,
+        flag="--smtp-host",
     )
     smtp_s = ask.value(
         smtp_security,
-        "SMTP security",
+        N_("SMTP security"),
         default=preset.smtp_security if preset else "starttls",
         flag="--smtp-security",
     )
     smtp_p = ask.value(
         smtp_port,
-        "SMTP port",
+        N_("SMTP port"),
         default=preset.smtp_port if preset else {"tls": 465, "starttls": 587}.get(smtp_s, 25),
         flag="--smtp-port",
     )
-    user = ask.value(username, "Login name", default=addr, flag="--username")
+    user = ask.value(username, N_("Login name"), default=addr, flag="--username")
 
     secret_key, secret_value = _secret_source(
         ask, password_env=password_env, password_cmd=password_cmd, keyring=keyring
@@ -177,7 +196,7 @@ def init(
     text = render_config(answers)
     if secret_key == "password_keyring":
         password = (
-            typer.prompt("Password (stored in the keyring)", hide_input=True)
+            typer.prompt(_("Password (stored in the keyring)"), hide_input=True)
             if ask.interactive
             else sys.stdin.readline().rstrip("\n")
         )
@@ -191,10 +210,8 @@ def init(
         for check in run_checks(settings, now=utcnow()):
             if not check.name.startswith("account"):
                 continue
-            style = {Outcome.OK: "green", Outcome.WARN: "yellow", Outcome.FAIL: "bold red"}[
-                check.outcome
-            ]
-            line = Text(f"{check.outcome.value:4} ", style=style)
+            mark, style = _MARKS[check.outcome]
+            line = Text(f"{_(mark):4} ", style=style)
             line.append(f"{check.name}: {check.detail}")
             console.print(line)
             failures += check.outcome is Outcome.FAIL
@@ -212,9 +229,20 @@ def init(
     if preset is not None and preset.key == "outlook":
         console.print(
             Text(
-                "For OAuth2 sign-in (Microsoft 365 business accounts): in [[accounts]] set "
-                "auth = 'oauth2', oauth2_provider = 'microsoft' and oauth2_client_id, remove "
-                "the password_* key, then run `cs-console auth login shop` (see docs/oauth2.md).",
+                _(
+                    "For OAuth2 sign-in (Microsoft 365 business accounts): in {section} set "
+                    "{settings}, remove the {key} key, then run {command} (see {doc})."
+                ).format(
+                    section="[[accounts]]",
+                    settings=_("{auth}, {provider} and {client}").format(
+                        auth="auth = 'oauth2'",
+                        provider="oauth2_provider = 'microsoft'",
+                        client="oauth2_client_id",
+                    ),
+                    key="password_*",
+                    command="`cs-console auth login shop`",
+                    doc="docs/oauth2.md",
+                ),
                 style="yellow",
             )
         )
@@ -226,7 +254,9 @@ def _secret_source(
 ) -> tuple[str, str | bool]:
     given = [bool(password_env), bool(password_cmd), keyring]
     if sum(given) > 1:
-        raise typer.BadParameter("give only one of --password-env, --password-cmd, --keyring")
+        raise typer.BadParameter(
+            _("give only one of {keys}").format(keys="--password-env, --password-cmd, --keyring")
+        )
     if password_env:
         return "password_env", password_env
     if password_cmd:
@@ -235,18 +265,28 @@ def _secret_source(
         return "password_keyring", True
     if not ask.interactive:
         raise typer.BadParameter(
-            "say where the password comes from: --password-env, --password-cmd or --keyring",
+            _("say where the password comes from: {env}, {cmd} or {keyring}").format(
+                env="--password-env", cmd="--password-cmd", keyring="--keyring"
+            ),
             param_hint="--password-env",
         )
     console.print(
-        "Where should the password come from? It is never written in the config file.\n"
-        "  env      an environment variable (good for servers and cron)\n"
-        "  cmd      a command that prints it, e.g. `pass show shop` or `secret-tool lookup ...`\n"
-        "  keyring  the system keyring (good on a desktop)"
+        Text(_("Where should the password come from? It is never written in the config file."))
     )
-    choice = typer.prompt("Source", default="keyring", type=typer.Choice(list(_SECRET_CHOICES)))
+    for choice, meaning in (
+        ("env", _("an environment variable (good for servers and cron)")),
+        (
+            "cmd",
+            _("a command that prints it, e.g. {first} or {second}").format(
+                first="`pass show shop`", second="`secret-tool lookup ...`"
+            ),
+        ),
+        ("keyring", _("the system keyring (good on a desktop)")),
+    ):
+        console.print(Text(f"  {choice:<8} {meaning}"))
+    choice = typer.prompt(_("Source"), default="keyring", type=typer.Choice(list(_SECRET_CHOICES)))
     if choice == "env":
-        return "password_env", typer.prompt("Variable name", default="CS_SHOP_PASSWORD")
+        return "password_env", typer.prompt(_("Variable name"), default="CS_SHOP_PASSWORD")
     if choice == "cmd":
-        return "password_cmd", typer.prompt("Command")
+        return "password_cmd", typer.prompt(_("Command"))
     return "password_keyring", True

@@ -93,7 +93,9 @@ def outreach(
         )
     if dry_run:
         for message in report.messages[:show]:
-            body = Text(f"To: {message.recipient.email}\nSubject: {message.subject}\n\n")
+            body = Text(
+                f"{_('To')}: {message.recipient.email}\n{_('Subject')}: {message.subject}\n\n"
+            )
             body.append(strip_controls(message.body))
             title = _("line {line}").format(line=message.recipient.line)
             console.print(Panel(body, title=title, title_align="left"))

@@ -25,13 +25,25 @@ from cs_console.desk.metrics import (
     last_days,
 )
 from cs_console.errors import DeskError
-from cs_console.i18n import N_, _, format_when
+from cs_console.i18n import N_, NP_, _, format_when, pgettext
 from cs_console.store.engine import session_scope
 from cs_console.textsafe import one_line
 
 PANEL = "Reports"
 _SPARKS = "▁▂▃▄▅▆▇█"
 _BAR = 20
+#: The columns of the per-group table (short: a table may be wide).
+_GROUP_COLUMNS = (
+    NP_("report column", "in"),
+    NP_("report column", "solved"),
+    NP_("report column", "open"),
+    NP_("report column", "reply"),
+    NP_("report column", "resolve"),
+    NP_("report column", "SLA"),
+    NP_("report column", "reopen"),
+    NP_("report column", "CSAT"),
+    NP_("report column", "NPS"),
+)
 
 
 def _utcnow() -> datetime:
@@ -48,7 +60,7 @@ def _period(since: str | None, until: str | None, *, now: datetime, zone: ZoneIn
             end = datetime.combine(end.date() + timedelta(days=1), end.timetz())
     start = parse_when(since, zone=zone) if since is not None else end - timedelta(days=7)
     if end <= start:
-        raise DeskError("the report's start must be before its end")
+        raise DeskError(_("the report's start must be before its end"))
     return Period(start.astimezone(UTC), end.astimezone(UTC))
 
 
@@ -69,9 +81,11 @@ def duration(value: timedelta | None) -> str:
 def _stats(business: DurationStats, wall: DurationStats) -> str:
     if not business.count:
         return "-"
-    return (
-        f"{duration(business.median)} / {duration(business.p90)}"
-        f"  (wall {duration(wall.median)} / {duration(wall.p90)})"
+    return _("{median} / {p90}  (wall {wall_median} / {wall_p90})").format(
+        median=duration(business.median),
+        p90=duration(business.p90),
+        wall_median=duration(wall.median),
+        wall_p90=duration(wall.p90),
     )
 
 
@@ -144,18 +158,22 @@ def _sla(total: GroupMetrics) -> Table:
 
 def _groups(report: MetricsReport) -> Table:
     table = Table(
-        title=f"By {report.by}",
+        title=_("By {grouping}").format(grouping=report.by),
         title_justify="left",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
         collapse_padding=True,
-        caption="times: business-time medians; SLA: first-reply compliance",
+        caption=_("times: business-time medians; SLA: first-reply compliance"),
         caption_justify="left",
     )
     table.add_column(report.by or "", no_wrap=True, min_width=8, max_width=13, overflow="ellipsis")
-    for name in ("in", "solved", "open", "reply", "resolve", "SLA", "reopen", "CSAT", "NPS"):
+    for context, english in _GROUP_COLUMNS:
+        name = pgettext(context, english)
         table.add_column(
-            name, justify="right", no_wrap=True, min_width=max(len(name), 4, 6 * (name == "reply"))
+            name,
+            justify="right",
+            no_wrap=True,
+            min_width=max(len(name), 4, 6 * (english == "reply")),
         )
     for g in report.groups:
         first = g.sla.get("first_reply")
@@ -216,9 +234,14 @@ def report(
     --format json prints the same figures for scripts (durations in seconds).
     """
     if by is not None and by not in GROUPINGS:
-        raise typer.BadParameter(f"choose one of: {', '.join(GROUPINGS)}", param_hint="--by")
+        raise typer.BadParameter(
+            _("choose one of: {choices}").format(choices=", ".join(GROUPINGS)), param_hint="--by"
+        )
     if output not in ("table", "json"):
-        raise typer.BadParameter("choose table or json", param_hint="--format")
+        raise typer.BadParameter(
+            _("choose {first} or {second}").format(first="table", second="json"),
+            param_hint="--format",
+        )
     cli = state(ctx)
     settings = cli.settings()
     zone = ZoneInfo(settings.shop.timezone)

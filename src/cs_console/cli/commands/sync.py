@@ -22,12 +22,14 @@ from cs_console.desk.sync import (
     watch_accounts,
 )
 from cs_console.errors import ConfigError
-from cs_console.i18n import _
+from cs_console.i18n import _, ngettext
 
 
 def _accounts(settings: Settings, names: list[str] | None) -> list[AccountSettings]:
     if not settings.accounts:
-        raise ConfigError("no mail accounts are configured; add an [[accounts]] table")
+        raise ConfigError(
+            _("no mail accounts are configured; add an {table} table").format(table="[[accounts]]")
+        )
     if not names:
         return list(settings.accounts)
     return [settings.account(name) for name in names]
@@ -107,7 +109,13 @@ def _print_problems(reports: list[SyncReport]) -> None:
             err_console.print(line)
         for folder in report.folders:
             for warning in folder.warnings:
-                err_console.print(Text(f"warning: {report.account}/{folder.folder}: {warning}"))
+                err_console.print(
+                    Text(
+                        _("warning: {warning}").format(
+                            warning=f"{report.account}/{folder.folder}: {warning}"
+                        )
+                    )
+                )
 
 
 @app.command(rich_help_panel="Mail")
@@ -214,18 +222,32 @@ def _watch(
             if waiting:
                 console.print(Text(f"{stamp} ").append(summary_line([report])))
             else:
-                console.print(Text(f"{stamp} {report.account}: this process syncs it now"))
+                console.print(
+                    Text(
+                        f"{stamp} "
+                        + _("{account}: this process syncs it now").format(account=report.account)
+                    )
+                )
         if report.total("stored") or not report.ok:
             stamp = time.strftime("%H:%M:%S")
             console.print(Text(f"{stamp} ").append(summary_line([report])))
             _print_problems([report])
 
     def on_error(account: str, message: str, retry_in: float) -> None:
-        err_console.print(Text(f"{account}: {message}; retrying in {retry_in:.0f} s"))
+        err_console.print(
+            Text(
+                _("{account}: {message}; retrying in {seconds} s").format(
+                    account=account, message=message, seconds=f"{retry_in:.0f}"
+                )
+            )
+        )
 
-    console.print(
-        Text(f"Watching {len(accounts)} account(s); press Ctrl-C to stop."), highlight=False
+    watching = ngettext(
+        "Watching {count} account; press Ctrl-C to stop.",
+        "Watching {count} accounts; press Ctrl-C to stop.",
+        len(accounts),
     )
+    console.print(Text(watching.format(count=len(accounts))), highlight=False)
     try:
         watch_accounts(
             settings,

@@ -82,7 +82,7 @@ def _write_json(data: Any) -> None:
 
 def _check_format(value: str, allowed: tuple[str, ...]) -> str:
     if value not in allowed:
-        raise typer.BadParameter(f"choose one of: {', '.join(allowed)}")
+        raise typer.BadParameter(_("choose one of: {choices}").format(choices=", ".join(allowed)))
     return value
 
 
@@ -307,7 +307,9 @@ def _read_body(file: Path | None, *, initial: str = "") -> str:
         try:
             return file.read_text(encoding="utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise DeskError(f"cannot read {file}: {exc}") from exc
+            raise DeskError(
+                _("cannot read {path}: {reason}").format(path=file, reason=exc)
+            ) from exc
     if not sys.stdin.isatty():
         return sys.stdin.read()
     edited = click.edit(initial, extension=".md", require_save=True)
@@ -352,7 +354,11 @@ def reply(
     attachments = _attachments(attach)
     if answer is not None:
         if file is not None:
-            raise DeskError("give either --answer or --file, not both")
+            raise DeskError(
+                _("give either {first} or {second}, not both").format(
+                    first="--answer", second="--file"
+                )
+            )
         with session_scope(engine) as session:
             canned = canned_reply(session, settings, number, answer, now=_utcnow(), record=False)
         status = status or canned.set_status
@@ -360,8 +366,10 @@ def reply(
             body = _read_body(None, initial=canned.text)
         elif not canned.ok:
             raise DeskError(
-                f"canned answer {canned.slug!r} needs values for: {', '.join(canned.missing)}; "
-                "edit it on a terminal or send your own text with --file"
+                _(
+                    "canned answer {slug} needs values for: {fields}; "
+                    "edit it on a terminal or send your own text with {option}"
+                ).format(slug=repr(canned.slug), fields=", ".join(canned.missing), option="--file")
             )
         else:
             body = canned.text
@@ -406,10 +414,16 @@ def _attachments(paths: list[Path]) -> list[OutgoingAttachment]:
         try:
             data = path.read_bytes()
         except OSError as exc:
-            raise DeskError(f"cannot read {path}: {exc.strerror or exc}") from exc
+            raise DeskError(
+                _("cannot read {path}: {reason}").format(path=path, reason=exc.strerror or exc)
+            ) from exc
         total += len(data)
         if total > MAX_ATTACHMENTS_BYTES:
-            raise DeskError("attachments above 20 MB are refused by most mail servers")
+            raise DeskError(
+                _("attachments above {size} MB are refused by most mail servers").format(
+                    size=MAX_ATTACHMENTS_BYTES // (1024 * 1024)
+                )
+            )
         content_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         files.append(OutgoingAttachment(safe_filename(path.name), data, content_type))
     return files
@@ -503,7 +517,7 @@ def set_command(
         if changed:
             TicketClock(settings).refresh(session, ticket, now=now)
     summary = ", ".join(changed) if changed else _("nothing to change")
-    err_console.print(Text(f"#{number}: {summary}."))
+    err_console.print(Text(_("#{number}: {changes}.").format(number=number, changes=summary)))
 
 
 def _agent_named(session: Session, name: str, *, me: Agent, now: datetime) -> Agent | None:
@@ -516,7 +530,9 @@ def _agent_named(session: Session, name: str, *, me: Agent, now: datetime) -> Ag
     if agent is None:
         known = ", ".join(session.exec(select(Agent.name).order_by(col(Agent.name))).all())
         raise DeskError(
-            f"no agent named {cleaned!r} (known: {known or 'none'}); an agent is known "
-            "once they have used cs-console with that [agent] name"
+            _(
+                "no agent named {name} (known: {known}); an agent is known "
+                "once they have used cs-console with that {section} name"
+            ).format(name=repr(cleaned), known=known or _("none"), section="[agent]")
         )
     return agent

@@ -17,6 +17,7 @@ from collections.abc import Iterable, Sequence
 from functools import lru_cache
 
 from cs_console.errors import ConfigError
+from cs_console.i18n import N_, _
 
 __all__ = ["DEFAULT_ORDER_PATTERNS", "compile_order_patterns", "find_order_number"]
 
@@ -36,6 +37,9 @@ DEFAULT_ORDER_PATTERNS: tuple[str, ...] = (
 """Patterns used when no others are configured."""
 
 
+_TITLE = N_("Order-number pattern not valid")
+
+
 @lru_cache(maxsize=32)
 def _compile(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
     compiled = []
@@ -44,13 +48,17 @@ def _compile(patterns: tuple[str, ...]) -> tuple[re.Pattern[str], ...]:
             regex = re.compile(pattern, re.IGNORECASE)
         except re.error as exc:
             raise ConfigError(
-                f"order-number pattern {pattern!r} is not a valid regular expression ({exc})",
-                title="Order-number pattern not valid",
+                _(
+                    "order-number pattern {pattern} is not a valid regular expression ({reason})"
+                ).format(pattern=repr(pattern), reason=exc),
+                title=_TITLE,
             ) from None
         if "number" not in regex.groupindex and regex.groups < 1:
             raise ConfigError(
-                f"order-number pattern {pattern!r} needs a group that captures the number",
-                title="Order-number pattern not valid",
+                _("order-number pattern {pattern} needs a group that captures the number").format(
+                    pattern=repr(pattern)
+                ),
+                title=_TITLE,
             )
         compiled.append(regex)
     return tuple(compiled)

@@ -14,7 +14,7 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Footer, Static
 
-from cs_console.i18n import N_, _, format_duration, term
+from cs_console.i18n import N_, _, format_duration, pgettext, term
 from cs_console.tui.format import safe_line
 from cs_console.tui.screens._base import ConsoleScreen
 from cs_console.tui.widgets import StatusBar
@@ -108,7 +108,7 @@ def agents_table(report: MetricsReport) -> Table:
     table.add_column(_("Agent"))
     table.add_column(_("Received"), justify="right")
     table.add_column(_("Solved"), justify="right")
-    table.add_column(_("Open"), justify="right")
+    table.add_column(pgettext("tickets", "Open"), justify="right")
     table.add_column(_("First reply"), justify="right")
     table.add_column(_("SLA 1st"), justify="right")
     table.add_column(_("CSAT"), justify="right")
