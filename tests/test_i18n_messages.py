@@ -406,3 +406,19 @@ def test_init_without_a_terminal_in_spanish(tmp_path: Path) -> None:
     again = _run(config, "init", "--no-input")
     assert again.exit_code == 1
     assert f"{config} ya existe; usa --force para sobrescribirlo" in _flat(again.output)
+
+
+def test_report_by_agent_in_spanish(tmp_path: Path) -> None:
+    config = write_config(tmp_path, {})
+    result = runner.invoke(
+        app,
+        ["--lang", "es", "--config", str(config), "report", "--by", "agent"],
+        terminal_width=160,
+    )
+    assert result.exit_code == 0, result.output
+    assert "Por agente" in result.output
+    header = next(line for line in result.output.splitlines() if "entran" in line).split()
+    assert " ".join(header).startswith(
+        "agente entran resueltos abiertos respuesta resolución SLA reabren"
+    )
+    assert "tiempos: medianas en horario laborable" in result.output

@@ -32,6 +32,13 @@ from cs_console.textsafe import one_line
 PANEL = "Reports"
 _SPARKS = "▁▂▃▄▅▆▇█"
 _BAR = 20
+#: The groupings' names as the per-group table shows them.
+_GROUP_NAMES = {
+    "agent": N_("agent"),
+    "category": N_("category"),
+    "channel": N_("channel"),
+    "priority": N_("priority"),
+}
 #: The columns of the per-group table (short: a table may be wide).
 _GROUP_COLUMNS = (
     NP_("report column", "in"),
@@ -157,8 +164,10 @@ def _sla(total: GroupMetrics) -> Table:
 
 
 def _groups(report: MetricsReport) -> Table:
+    by = report.by or ""
+    grouping = _(_GROUP_NAMES[by]) if by in _GROUP_NAMES else by
     table = Table(
-        title=_("By {grouping}").format(grouping=report.by),
+        title=_("By {grouping}").format(grouping=grouping),
         title_justify="left",
         box=box.SIMPLE_HEAD,
         pad_edge=False,
@@ -166,7 +175,7 @@ def _groups(report: MetricsReport) -> Table:
         caption=_("times: business-time medians; SLA: first-reply compliance"),
         caption_justify="left",
     )
-    table.add_column(report.by or "", no_wrap=True, min_width=8, max_width=13, overflow="ellipsis")
+    table.add_column(grouping, no_wrap=True, min_width=8, max_width=13, overflow="ellipsis")
     for context, english in _GROUP_COLUMNS:
         name = pgettext(context, english)
         table.add_column(
