@@ -191,6 +191,7 @@ async def test_keys_typed_while_loading_wait_for_the_workspace(
         await pilot.pause()
         assert app.ready
         assert all(isinstance(row, QueueRow) for row in screen.rows)
+        assert screen._generation == 0  # nothing changed: not read again
         assert isinstance(app.screen, TicketScreen)
         assert app.screen.ticket_id == shown[1]
 
@@ -263,3 +264,35 @@ def test_head_revision_reads_both_header_styles_and_gives_up_on_merges(tmp_path:
         "revision = '0003'\ndown_revision = ('0001', '0002')\n", encoding="utf-8"
     )
     assert first_page.head_revision(tmp_path) is None  # a merge: left to Alembic
+
+
+async def test_a_change_committed_while_loading_is_read_with_the_real_query(
+    sqlite_engine: Engine, now: datetime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ids = seed(sqlite_engine, now)
+    config = _write_config(tmp_path, sqlite_engine)
+    release = threading.Event()
+    real_load = load_settings
+
+    def held_load(path: Any = None, **kw: Any) -> Any:
+        release.wait()
+        return real_load(path, **kw)
+
+    monkeypatch.setattr("cs_console.config.load_settings", held_load)
+    app = prepare_console(config, load_settings=_not_called, **_options(now))
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        assert "Renamed while loading" not in str(_table_text(app))
+        with session_scope(sqlite_engine) as s:  # another process commits meanwhile
+            s.execute(
+                text("UPDATE ticket SET subject = 'Renamed while loading' WHERE id = :id"),
+                {"id": ids["breached"]},
+            )
+        release.set()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        await app.workers.wait_for_complete()
+        await pilot.pause()
+        assert app.ready
+        assert "Renamed while loading" in str(_table_text(app))
+        assert _table_text(app)[0][0] == str(ids["breached"])

@@ -226,9 +226,10 @@ class ConsoleApp(App[None]):
         if self._keymap:
             self.set_keymap(self._keymap)
         same = page is not None and settings.database_url == page.database_url
+        current = same and page is not None and page.still_current()
         for screen in self.screen_stack:
             if isinstance(screen, QueueScreen):
-                screen.workspace_loaded(same_database=same)
+                screen.workspace_loaded(current=current, same_database=same)
         held, self._held = self._held or [], None
         self.start_background()
         for event in held:

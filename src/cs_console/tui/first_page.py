@@ -22,7 +22,7 @@ import re
 import sqlite3
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -77,6 +77,25 @@ class FirstPage:
     shop: str
     rows: list[FirstPageRow]
     more: bool
+    #: The read-only connection the page was read on, kept to tell whether anything
+    #: was committed since (see :meth:`still_current`).
+    db: sqlite3.Connection | None = field(default=None, repr=False, compare=False)
+    data_version: int = 0
+
+    def still_current(self) -> bool:
+        """Whether nothing was committed to the database since the page was read.
+
+        Closes the connection: asked once, when the workspace is loaded.
+        """
+        if self.db is None:
+            return False
+        try:
+            (version,) = self.db.execute("PRAGMA data_version").fetchone()
+            return bool(version == self.data_version)
+        except sqlite3.Error:
+            return False
+        finally:
+            self.db.close()
 
 
 def config_file(explicit: Path | str | None = None) -> Path:
@@ -226,14 +245,19 @@ def prepare(config: Path | str | None = None, *, limit: int) -> FirstPage | None
         head = head_revision()
         if head is None:
             return None
-        db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=10)
+        uri = f"{path.resolve().as_uri()}?mode=ro"
+        db = sqlite3.connect(uri, uri=True, timeout=10, check_same_thread=False)
         try:
+            # Before the reads: a commit in between then counts as a change (read again).
+            (data_version,) = db.execute("PRAGMA data_version").fetchone()
             version = db.execute("SELECT version_num FROM alembic_version").fetchall()
             if version != [(head,)]:
+                db.close()
                 return None  # migrations to run first: the ordinary path does that
             rows = read_page(db, limit=limit + 1)
-        finally:
+        except BaseException:
             db.close()
+            raise
     except (OSError, ValueError, UnicodeDecodeError, tomllib.TOMLDecodeError, sqlite3.Error):
         return None
     return FirstPage(
@@ -244,4 +268,6 @@ def prepare(config: Path | str | None = None, *, limit: int) -> FirstPage | None
         shop=shop,
         rows=rows[:limit],
         more=len(rows) > limit,
+        db=db,
+        data_version=data_version,
     )

@@ -181,15 +181,14 @@ class QueueScreen(ConsoleScreen):
     def flt(self, value: QueueFilter) -> None:
         self._flt = value
 
-    def workspace_loaded(self, *, same_database: bool) -> None:
+    def workspace_loaded(self, *, current: bool, same_database: bool) -> None:
         """The database layer is loaded: the first page's rows become queue rows.
 
-        The page is then read again with the real query, the cursor kept: the first
-        page was read before the change watcher started.
-
         Args:
+            current: Nothing was committed since the first page was read (which was
+                before the change watcher started); else the page is read again.
             same_database: The validated config names the database the first page
-                came from (else the cursor is not kept either).
+                came from (else it is read again, the cursor not kept).
         """
         from cs_console.desk.queue import QueueRow
 
@@ -197,7 +196,8 @@ class QueueScreen(ConsoleScreen):
         self.rows = [
             row if isinstance(row, QueueRow) else QueueRow(*_fields(row)) for row in self.rows
         ]
-        self.reload(keep=same_database)
+        if not (current and same_database):
+            self.reload(keep=same_database)
 
     # -- loading
 
