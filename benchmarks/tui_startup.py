@@ -431,7 +431,8 @@ def main() -> None:
         CHILD_ENV.pop("PYTHONDONTWRITEBYTECODE", None)
         CHILD_ENV["PYTHONPYCACHEPREFIX"] = str(Path(tempfile.gettempdir()) / "cs-tui-bench-pycache")
     queries = ["reembolso", "garantía roto", "zapatos tarjeta factura", "nothingmatches"]
-    run_child("baseline")
+    for kind in ("baseline", "reference"):
+        run_child(kind)
     run_child("console", str(db), *queries)
     # Interleaved, so that a change in the machine's load weighs on both alike.
     baseline, console, reference = [], [], []
