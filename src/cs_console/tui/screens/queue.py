@@ -132,6 +132,8 @@ class QueueScreen(ConsoleScreen):
         super().__init__()
         self.first_page = first_page
         self._flt: QueueFilter | None = None
+        #: A reload was asked for before the workspace was loaded.
+        self._reload_wanted = False
         self.rows: list[Row] = []
         self.more = False
         self._generation = 0
@@ -184,6 +186,9 @@ class QueueScreen(ConsoleScreen):
     def workspace_loaded(self, *, current: bool, same_database: bool) -> None:
         """The database layer is loaded: the first page's rows become queue rows.
 
+        The page is read again with the real query if a reload was asked for
+        meanwhile, or:
+
         Args:
             current: Nothing was committed since the first page was read (which was
                 before the change watcher started); else the page is read again.
@@ -196,17 +201,17 @@ class QueueScreen(ConsoleScreen):
         self.rows = [
             row if isinstance(row, QueueRow) else QueueRow(*_fields(row)) for row in self.rows
         ]
-        if not (current and same_database):
+        if self._reload_wanted or not (current and same_database):
             self.reload(keep=same_database)
 
     # -- loading
 
     def _agent_known(self, agent_id: int | None) -> None:
+        from cs_console.desk.queue import View
+
         if agent_id == (self._flt.agent_id if self._flt is not None else None):
             return
         self.flt = replace(self.flt, agent_id=agent_id)
-        from cs_console.desk.queue import View
-
         if self.flt.view is View.MINE:
             self.reload()
 
@@ -216,16 +221,16 @@ class QueueScreen(ConsoleScreen):
             self.reload(keep=True)
 
     def on_screen_resume(self) -> None:
-        if self.rows and self.first_page is None:  # a first page is read again once loaded
+        if self.rows and self.first_page is None:  # a first page: see workspace_loaded
             self.reload(keep=True)
 
     def reload(self, *, keep: bool = False) -> None:
         """Fetch the first page again (as many rows as are loaded when ``keep``).
 
-        Before the workspace is loaded this waits for it: :meth:`workspace_loaded`
-        reloads.
+        Before the workspace is loaded this waits for it (:meth:`workspace_loaded`).
         """
         if self.first_page is not None:
+            self._reload_wanted = True
             return
         self._generation += 1
         limit = max(PAGE, len(self.rows)) if keep else PAGE
