@@ -1,4 +1,4 @@
-"""Threading by subject in a batch sync: across batches, among other open tickets of the customer."""
+"""Threading in a batch sync: by subject across batches, by reference within a batch."""
 
 from __future__ import annotations
 
@@ -44,3 +44,19 @@ def test_a_same_subject_message_in_a_later_batch_joins_its_ticket(
     assert where["b2@x"][0] == "Cambio de talla"  # Luis never wrote about it: a new ticket
     assert where["b2@x"][1] != where["a3@x"][1]
     assert report.total("new_tickets") == 5
+
+
+def test_a_reply_in_the_same_batch_joins_the_ticket_its_original_opened(
+    dovecot: Dovecot, engine: Engine, tmp_path: Path
+) -> None:
+    settings = settings_for(tmp_path, dovecot)
+    dovecot.deliver(mail(mid="q1@x", subject="Pedido 12", body="¿Dónde está?"))
+    dovecot.deliver(
+        mail(mid="q2@x", subject="Otra pregunta", body="Y otra cosa.", in_reply_to="q1@x")
+    )
+    report = sync_account(settings, engine, settings.accounts[0], now_fn=lambda: NOW)
+    assert report.ok, report.errors
+    with Session(engine) as session:
+        tickets = {m.message_id: m.ticket_id for m in session.exec(select(Message))}
+    assert tickets["q2@x"] == tickets["q1@x"]
+    assert report.total("new_tickets") == 1

@@ -17,17 +17,18 @@ the model's constructor.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from pydantic_core import PydanticUndefined
 from sqlalchemy import Table, insert
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, SQLModel
 
 from cs_console.store.models import Attachment, Message, MessageRaw, TicketEvent, TicketTag
 
-__all__ = ["BulkRows", "bulk_rows", "collect", "new_object"]
+__all__ = ["BulkRows", "bulk_rows", "collect", "insert_objects", "new_object"]
 
 M = TypeVar("M", bound=SQLModel)
 
@@ -163,3 +164,25 @@ def new_object(model: type[M], values: dict[str, Any]) -> M:
     obj.__dict__.update(state)
     object.__setattr__(obj, "__pydantic_fields_set__", set(values))
     return obj
+
+
+def insert_objects(session: Session, objects: Sequence[SQLModel]) -> None:
+    """INSERT new objects of one model, primary keys set, in one executemany.
+
+    What a flush of these objects would write, without the unit of work's
+    per-object bookkeeping. The objects must not be in a session (expunge
+    pending ones first); afterwards they are persistent in ``session``, as if
+    loaded from the rows just written, so later changes to them are UPDATEs.
+    """
+    if not objects:
+        return
+    table: Table = type(objects[0]).__table__  # type: ignore[attr-defined]
+    keys = [column.key for column in table.columns]
+    rows = []
+    for obj in objects:
+        state = obj.__dict__
+        rows.append({key: state[key] for key in keys if key in state})
+    session.execute(insert(table), _complete(table, rows))
+    for obj in objects:
+        make_transient_to_detached(obj)
+        session.add(obj)

@@ -36,7 +36,7 @@ from cs_console.desk.autoreply import (
     expected_answer,
     recently_acknowledged,
 )
-from cs_console.desk.bulk import BulkRows, bulk_rows, collect, new_object
+from cs_console.desk.bulk import BulkRows, bulk_rows, collect, insert_objects, new_object
 from cs_console.desk.routing import Router, RoutingInput, RoutingSettings, route
 from cs_console.desk.sla.calendar import CalendarSet
 from cs_console.desk.sla.settings import SlaSettings
@@ -319,6 +319,8 @@ class BatchLookups(ThreadLookup):
         self.surveyed: set[int] = set()  # ... and those that have a sent survey
         self.router: Router | None = None  # the routing rules compiled once for the batch
         self.opened: dict[int, Ticket] = {}  # the tickets this batch opened, by id
+        self.referenced: list[Ticket] = []  # the tickets the batch's replies point at
+        self.batch_tickets: dict[int, Ticket] = {}  # tickets a message of this batch went to
 
     @classmethod
     def prefetch(
@@ -382,7 +384,10 @@ class BatchLookups(ThreadLookup):
         self.absent = set(senders) - set(self.customers)
         ticket_ids = sorted(set(self.ref_tickets.values()))
         for i in range(0, len(ticket_ids), 400):
-            session.exec(select(Ticket).where(col(Ticket.id).in_(ticket_ids[i : i + 400]))).all()
+            # kept: the session's identity map holds its objects only while someone does
+            self.referenced += session.exec(
+                select(Ticket).where(col(Ticket.id).in_(ticket_ids[i : i + 400]))
+            ).all()
         customer_ids = [c.id for c in self.customers.values() if c.id is not None]
         since = earliest - config.threading.subject_window_delta
         for cid in customer_ids:
@@ -446,10 +451,14 @@ class BatchLookups(ThreadLookup):
         for mid in ids:
             ticket_id = self.ref_tickets.get(mid)
             if ticket_id is not None:
-                ticket = self.session.get(Ticket, ticket_id)
+                ticket = self.ticket(ticket_id)
                 if ticket is not None:
                     found[mid] = ticket
         return found
+
+    def ticket(self, number: int) -> Ticket | None:
+        # A ticket this batch opened is not written yet: the session cannot find it by id.
+        return self.batch_tickets.get(number) or self.session.get(Ticket, number)
 
     def open_tickets(self, customer_id: int, since: datetime) -> list[Ticket]:
         if customer_id not in self.open_by_customer:
@@ -473,6 +482,8 @@ class BatchLookups(ThreadLookup):
     ) -> None:
         key = (message_id, content_hash)
         self.stored.setdefault(key, (Direction.IN.value, ticket.id or 0, row_id))
+        if ticket.id is not None:
+            self.batch_tickets[ticket.id] = ticket
         if message_id and ticket.id is not None:
             self.ref_tickets.setdefault(message_id, ticket.id)
         if new_ticket:
@@ -487,7 +498,9 @@ def flush_batch(session: Session) -> None:
 
     The tables have foreign keys but no ORM relationships, so one flush would
     not order the inserts; a batch ingest runs under ``no_autoflush`` and calls
-    this before committing. The rows queued in the session's collector
+    this before committing. New customers and tickets whose ids the batch
+    reserved are written by one INSERT per table (:func:`insert_objects`). The
+    rows queued in the session's collector
     (:mod:`cs_console.desk.bulk`) go in after the ORM customers, tickets and
     messages and before the other ORM objects, which may point at them.
     """
@@ -495,8 +508,12 @@ def flush_batch(session: Session) -> None:
     for item in pending:
         session.expunge(item)
     for model in _FLUSH_ORDER:
-        session.add_all([item for item in pending if type(item) is model])
-        session.flush()
+        items: list[Any] = [item for item in pending if type(item) is model]
+        if items and all(item.id is not None for item in items):
+            insert_objects(session, items)  # ids reserved by the batch: one executemany
+        else:
+            session.add_all(items)
+            session.flush()
     rows = bulk_rows(session)
     if rows is not None:
         rows.write(session)
