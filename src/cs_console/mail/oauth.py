@@ -51,7 +51,7 @@ _PROVIDER_NAMES = {"microsoft": "Microsoft", "google": "Google", "custom": "The 
 class TokenRevoked(OAuthError):
     """The provider refused the refresh token: someone must sign in again."""
 
-    title = "Sign-in revoked"
+    title = N_("Sign-in revoked")
 
 
 @dataclass(frozen=True)
@@ -73,10 +73,6 @@ class OAuthClient:
     def login_command(self) -> str:
         """The command that signs this account in again."""
         return f"`cs-console auth login {self.account}`"
-
-    @property
-    def login_hint(self) -> str:
-        return f"run {self.login_command}"
 
 
 def oauth_client(account: AccountSettings) -> OAuthClient:
