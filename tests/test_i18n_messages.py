@@ -1,4 +1,5 @@
-"""Messages built deep in the program, in Spanish: faq, lint-reply, config, outbox, mail, store.
+"""Messages built deep in the program, in Spanish: faq, lint-reply, config, outbox, mail, store,
+exports, composing a message, spelling, the editor's draft line.
 
 The catalog's completeness (no msgid without a translation, no fuzzy entry) is
 checked by ``tests/test_i18n.py::test_every_message_is_translated``.
@@ -11,6 +12,8 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import Engine
+from textual.widgets import DataTable
 from typer.testing import CliRunner, Result
 
 from cs_console.cli import app
@@ -18,16 +21,23 @@ from cs_console.cli.help_text import translate_help
 from cs_console.config import AccountSettings, load_settings
 from cs_console.desk.canned import CATEGORIES
 from cs_console.desk.canned.orders import compile_order_patterns
+from cs_console.desk.export_formats import ExportFileError
 from cs_console.desk.metrics import dashboard_report
+from cs_console.desk.writing.spelling import SpellChecker
 from cs_console.errors import ConfigError, OAuthError, SecretError, StoreError
 from cs_console.i18n import LANG_ENV, _, set_language
-from cs_console.mail.oauth import oauth_client
+from cs_console.mail.compose import ComposeError, Recipient, compose_message, make_message_id
+from cs_console.mail.oauth import TokenRevoked, oauth_client
+from cs_console.mail.smtp_send import TemporarySendError
 from cs_console.secrets import get_password, secret_source
 from cs_console.store.database import open_database
 from cs_console.store.engine import make_engine, session_scope
 from cs_console.tui.screens.dashboard import agents_table
+from cs_console.tui.screens.editor import EditorScreen
+from cs_console.tui.screens.queue import QueueScreen
 from tests.rig.workspace import PASSWORD_ENV, account_table, write_config
 from tests.test_outbox_support import seed_ticket
+from tests.test_tui_support import console_settings, make_app, seed
 
 runner = CliRunner()
 
@@ -424,3 +434,116 @@ def test_report_by_agent_in_spanish(tmp_path: Path) -> None:
         "agente recibidos resueltos abiertos respuesta resolución SLA"
     )
     assert "tiempos: medianas en horario laborable" in result.output
+
+
+# --- exports, composing a message, spelling, the titles ------------------------------------------
+
+
+def test_export_errors_in_spanish(tmp_path: Path) -> None:
+    config = write_config(tmp_path, {})
+    xlsx = _run(config, "export", "tickets", "--format", "xlsx")
+    assert xlsx.exit_code == 1
+    assert "Ha fallado la exportación: una exportación XLSX necesita --out FILE" in _flat(
+        xlsx.output
+    )
+    folder = tmp_path / "no-existe"
+    missing = _run(config, "export", "tickets", "--out", str(folder / "tickets.csv"))
+    assert missing.exit_code == 1
+    assert f"la carpeta {str(folder)!r} no existe" in _flat(missing.output)
+    english = _run(config, "export", "tickets", "--format", "xlsx", lang="en")
+    assert "Export failed: an XLSX export needs --out FILE" in _flat(english.output)
+
+
+def test_compose_errors_in_spanish(now: datetime) -> None:
+    def compose(address: str) -> None:
+        compose_message(
+            from_address="hola@tienda.example",
+            from_name="Tienda",
+            to=[Recipient(address, "Ana")],
+            subject="Re: pedido",
+            body="Hola",
+            message_id="<1.cs@tienda.example>",
+            date=now,
+        )
+
+    with pytest.raises(ComposeError) as caught:
+        compose("ana@@example.org")
+    assert caught.value.message == "'ana@@example.org' is not a usable email address"
+    set_language("es")
+    with pytest.raises(ComposeError) as caught:
+        compose("ana@@example.org")
+    assert caught.value.message == "'ana@@example.org' no es una dirección de correo válida"
+    assert _(caught.value.title) == "No se puede crear el mensaje"
+    with pytest.raises(ComposeError) as caught:
+        make_message_id("tienda..")
+    assert caught.value.message == "'tienda..' no es un dominio válido para un Message-ID"
+
+
+def test_spelling_errors_in_spanish() -> None:
+    set_language("es")
+    with pytest.raises(ValueError, match="no hay diccionario ortográfico para el idioma 'fr'"):
+        SpellChecker("fr")
+
+
+def test_error_titles_in_spanish() -> None:
+    set_language("es")
+    assert _(ExportFileError.title) == "Ha fallado la exportación"
+    assert _(TemporarySendError.title) == "Envío aplazado"
+    assert _(TokenRevoked.title) == "Inicio de sesión revocado"
+    assert _(ComposeError.title) == "No se puede crear el mensaje"
+
+
+def test_show_names_the_delivery_state_in_spanish(tmp_path: Path) -> None:
+    account = account_table(None, None)
+    del account["password_env"]
+    config = write_config(tmp_path, {"accounts": [account]})
+    engine = open_database(load_settings(config).database_url)
+    with session_scope(engine) as session:
+        number = seed_ticket(session, now=datetime.now(UTC) - timedelta(minutes=1)).id
+    queued = _run(config, "reply", str(number), input="Hola María,\nsale hoy.\n")
+    assert queued.exit_code == 0, queued.output
+    shown = _run(config, "show", str(number))
+    assert shown.exit_code == 0, shown.output
+    assert "[en cola]" in shown.stdout and "[queued]" not in shown.stdout
+    assert "[queued]" in _run(config, "show", str(number), lang="en").stdout
+
+
+# --- the editor's draft line ---------------------------------------------------------------------
+
+
+async def _settle(pilot, app) -> None:  # type: ignore[no-untyped-def]
+    await pilot.pause()
+    await app.workers.wait_for_complete()
+    await pilot.pause()
+
+
+def _screen_text(app) -> str:  # type: ignore[no-untyped-def]
+    return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
+
+
+async def test_editor_draft_line_in_spanish(
+    sqlite_engine: Engine, now: datetime, tmp_path: Path
+) -> None:
+    ids = seed(sqlite_engine, now)
+    set_language("es")
+    app = make_app(console_settings(tmp_path, accounts=[]), sqlite_engine, now)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await _settle(pilot, app)
+        queue = app.screen
+        assert isinstance(queue, QueueScreen)
+        queue.query_one(DataTable).move_cursor(row=[r.id for r in queue.rows].index(ids["soon"]))
+        await pilot.press("enter")
+        await _settle(pilot, app)
+        await pilot.press("r")
+        await _settle(pilot, app)
+        editor = app.screen
+        assert isinstance(editor, EditorScreen)
+        await pilot.press(*"Ya sale.")
+        editor._save_if_dirty()  # as the debounce timer would
+        await _settle(pilot, app)
+        assert "borrador guardado" in _screen_text(app)
+        await pilot.press("ctrl+s")  # no mail account: the reply cannot be queued
+        await _settle(pilot, app)
+        assert app.screen is editor
+        assert "sin enviar: tu texto se guarda como borrador" in _screen_text(app)
+        assert "draft saved" not in _screen_text(app)

@@ -171,7 +171,8 @@ def get_language() -> str:
 
 # --- the desk's words ---------------------------------------------------------------------
 
-#: The desk's values as the interface shows them: statuses, priorities, SLA states, views.
+#: The desk's values as the interface shows them: statuses, priorities, SLA states, views,
+#: outbox states.
 #: In English they read as stored; :func:`term` gives them in the current language.
 TERMS: dict[str, tuple[str, str]] = {
     value: marked
@@ -197,12 +198,20 @@ TERMS: dict[str, tuple[str, str]] = {
         ("unassigned", NP_("view", "unassigned")),
         ("breaching", NP_("view", "breaching")),
         ("all", NP_("view", "all")),
+        ("queued", NP_("outbox", "queued")),
+        ("sending", NP_("outbox", "sending")),
+        ("sent", NP_("outbox", "sent")),
+        ("failed", NP_("outbox", "failed")),
+        ("cancelled", NP_("outbox", "cancelled")),
     )
 }
 
 
 def term(value: str | None) -> str:
-    """A status, priority, SLA state or view name in the current language (others as given)."""
+    """A status, priority, SLA state, view or outbox state in the current language.
+
+    Other values come back as given.
+    """
     if value is None:
         return ""
     marked = TERMS.get(value)

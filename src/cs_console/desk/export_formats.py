@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import IO, Any, Literal, Protocol
 
 from cs_console.errors import CsConsoleError
+from cs_console.i18n import N_, _
 from cs_console.textsafe import csv_safe_cell
 
 __all__ = [
@@ -48,7 +49,7 @@ FORMATS: tuple[str, ...] = ("csv", "jsonl", "xlsx")
 class ExportFileError(CsConsoleError):
     """The export file cannot be written."""
 
-    title = "Export failed"
+    title = N_("Export failed")
 
 
 def _utc(value: datetime) -> datetime:
@@ -171,7 +172,9 @@ def atomic_output(path: Path) -> Iterator[Path]:
     target = path.expanduser()
     folder = target.parent if str(target.parent) else Path(".")
     if not folder.is_dir():
-        raise ExportFileError(f"the folder {str(folder)!r} does not exist")
+        raise ExportFileError(
+            _("the folder {folder} does not exist").format(folder=repr(str(folder)))
+        )
     fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".part", dir=folder)
     os.close(fd)
     temporary = Path(name)
@@ -193,10 +196,14 @@ def open_writer(fmt: str, *, path: Path | None, stdout: IO[str], sheet: str) -> 
         ExportFileError: an unknown format, XLSX without a file, or an unwritable folder.
     """
     if fmt not in FORMATS:
-        raise ExportFileError(f"unknown format {fmt!r}; use one of {', '.join(FORMATS)}")
+        raise ExportFileError(
+            _("unknown format {format}; use one of {choices}").format(
+                format=repr(fmt), choices=", ".join(FORMATS)
+            )
+        )
     if path is None:
         if fmt == "xlsx":
-            raise ExportFileError("an XLSX export needs --out FILE")
+            raise ExportFileError(_("an XLSX export needs {option}").format(option="--out FILE"))
         writer: RowWriter = CsvWriter(stdout) if fmt == "csv" else JsonlWriter(stdout)
         yield writer
         writer.finish()
@@ -214,4 +221,8 @@ def open_writer(fmt: str, *, path: Path | None, stdout: IO[str], sheet: str) -> 
                     yield text
                     text.finish()
     except OSError as exc:
-        raise ExportFileError(f"cannot write {str(path)!r}: {exc.strerror or exc}") from exc
+        raise ExportFileError(
+            _("cannot write {path}: {reason}").format(
+                path=repr(str(path)), reason=exc.strerror or exc
+            )
+        ) from exc

@@ -25,6 +25,7 @@ from email.utils import format_datetime
 from markdown_it import MarkdownIt
 
 from cs_console.errors import MailError
+from cs_console.i18n import N_, _
 from cs_console.textsafe import one_line, strip_controls
 
 __all__ = [
@@ -64,7 +65,7 @@ _DOMAIN = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$")
 class ComposeError(MailError):
     """A message cannot be built (an unusable address, a header that would break)."""
 
-    title = "Cannot write the message"
+    title = N_("Cannot write the message")
 
 
 @dataclass(frozen=True)
@@ -118,17 +119,23 @@ def message_domain(address: str) -> str:
     _check_address(address)
     domain = address.rpartition("@")[2].strip().lower()
     if not _DOMAIN.match(domain):
-        raise ComposeError(f"{address!r} has no usable domain for a Message-ID")
+        raise ComposeError(
+            _("{address} has no usable domain for a Message-ID").format(address=repr(address))
+        )
     return domain
 
 
 def make_message_id(domain: str, *, unique: str | None = None) -> str:
     """A new ``<random.cs@domain>`` Message-ID; ``unique`` replaces the random part (tests)."""
     if not _DOMAIN.match(domain):
-        raise ComposeError(f"{domain!r} is not a usable domain for a Message-ID")
+        raise ComposeError(
+            _("{domain} is not a usable domain for a Message-ID").format(domain=repr(domain))
+        )
     left = unique or uuid.uuid4().hex
     if not re.fullmatch(r"[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+", left):
-        raise ComposeError(f"{left!r} cannot be the left part of a Message-ID")
+        raise ComposeError(
+            _("{text} cannot be the left part of a Message-ID").format(text=repr(left))
+        )
     return f"<{left}.cs@{domain}>"
 
 
@@ -233,7 +240,7 @@ def compose_message(
             extra_headers=extra_headers,
         )
     except (ValueError, TypeError) as exc:  # the email package refusing a header, as a last guard
-        raise ComposeError(f"the message cannot be built: {exc}") from exc
+        raise ComposeError(_("the message cannot be built: {reason}").format(reason=exc)) from exc
 
 
 def _compose(
@@ -254,13 +261,17 @@ def _compose(
     extra_headers: Sequence[tuple[str, str]],
 ) -> EmailMessage:
     if not to:
-        raise ComposeError("a message needs at least one recipient")
+        raise ComposeError(_("a message needs at least one recipient"))
     if auto_submitted is not None and auto_submitted not in _AUTO_VALUES:
-        raise ComposeError(f"Auto-Submitted must be one of {sorted(_AUTO_VALUES)}")
+        raise ComposeError(
+            _("{header} must be one of {choices}").format(
+                header="Auto-Submitted", choices=sorted(_AUTO_VALUES)
+            )
+        )
     if date.tzinfo is None:
-        raise ComposeError("the Date must be an aware datetime")
+        raise ComposeError(_("the {header} must be an aware datetime").format(header="Date"))
     if not _MSGID.fullmatch(message_id):
-        raise ComposeError(f"{message_id!r} is not a Message-ID")
+        raise ComposeError(_("{text} is not a Message-ID").format(text=repr(message_id)))
 
     message = EmailMessage()
     message["From"] = _address(Recipient(from_address, from_name))
@@ -281,7 +292,7 @@ def _compose(
         message["X-Auto-Response-Suppress"] = "All"
     for name, value in extra_headers:
         if not re.fullmatch(r"[A-Za-z0-9-]{1,76}", name):
-            raise ComposeError(f"{name!r} is not a header name")
+            raise ComposeError(_("{name} is not a header name").format(name=repr(name)))
         message[name] = header_text(value)
     message["MIME-Version"] = "1.0"
 
@@ -291,7 +302,7 @@ def _compose(
         rendered = render_html(body)
         message.add_alternative(rendered, subtype="html", charset="utf-8", cte=_cte(rendered))
     for attachment in attachments:
-        maintype, _, subtype = attachment.content_type.partition("/")
+        maintype, _slash, subtype = attachment.content_type.partition("/")
         if not maintype or not subtype or "\n" in attachment.content_type:
             maintype, subtype = "application", "octet-stream"
         message.add_attachment(
@@ -322,18 +333,26 @@ def _cte(text: str) -> str:
 
 def _check_address(address: str) -> None:
     if any(c in address for c in "\r\n\x00") or address.count("@") != 1:
-        raise ComposeError(f"{address!r} is not a usable email address")
-    local, _, domain = address.partition("@")
+        raise ComposeError(
+            _("{address} is not a usable email address").format(address=repr(address))
+        )
+    local, _at, domain = address.partition("@")
     if not local or not domain or any(c.isspace() or c in '<>,;"()' for c in address):
-        raise ComposeError(f"{address!r} is not a usable email address")
+        raise ComposeError(
+            _("{address} is not a usable email address").format(address=repr(address))
+        )
 
 
 def _address(recipient: Recipient) -> Address:
     address = recipient.address.strip()
     _check_address(address)
-    local, _, domain = address.partition("@")
+    local, _at, domain = address.partition("@")
     name = header_text(recipient.name)
     try:
         return Address(display_name=name, username=local, domain=domain)
     except (ValueError, TypeError) as exc:
-        raise ComposeError(f"{address!r} is not a usable email address: {exc}") from exc
+        raise ComposeError(
+            _("{address} is not a usable email address: {reason}").format(
+                address=repr(address), reason=exc
+            )
+        ) from exc

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import aiosmtplib
 
 from cs_console.errors import SmtpError
-from cs_console.i18n import _
+from cs_console.i18n import N_, _
 from cs_console.mail.connect import DEFAULT_TIMEOUT, Endpoint, smtp_connect
 
 __all__ = [
@@ -31,7 +31,7 @@ __all__ = [
 class TemporarySendError(SmtpError):
     """The server could not take the message now (4xx, unreachable, dropped): retry later."""
 
-    title = "Sending delayed"
+    title = N_("Sending delayed")
 
     def __init__(self, message: str, *, code: int | None = None) -> None:
         super().__init__(message)
@@ -41,7 +41,7 @@ class TemporarySendError(SmtpError):
 class PermanentSendError(SmtpError):
     """The server refused the message (5xx): retrying would not help."""
 
-    title = "Sending failed"
+    title = N_("Sending failed")
 
     def __init__(self, message: str, *, code: int | None = None) -> None:
         super().__init__(message)

@@ -288,7 +288,7 @@ def show(
         delivery = message["delivery"]
         if delivery:
             style = "red" if delivery["status"] == "failed" else "dim"
-            line.append(f"  [{delivery['status']}]", style=style)
+            line.append(f"  [{term(delivery['status'])}]", style=style)
         console.print(line)
         if delivery and delivery["status"] == "failed" and delivery["last_error"]:
             console.print(Text(one_line(delivery["last_error"], limit=300), style="red"))

@@ -27,6 +27,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 
+from cs_console.i18n import _
+
 __all__ = [
     "DEFAULT_DICTIONARY_DIRS",
     "Misspelling",
@@ -211,7 +213,9 @@ class SpellChecker:
 
     def __init__(self, language: str, *, dictionary_dirs: Sequence[str] = ()) -> None:
         if language not in _PREFERRED:
-            raise ValueError(f"no spelling dictionary for language {language!r}")
+            raise ValueError(
+                _("no spelling dictionary for language {language}").format(language=repr(language))
+            )
         self.language = language
         frequencies: _FrequencyBackend | None
         try:
@@ -227,7 +231,7 @@ class SpellChecker:
                 stems = []
         if not stems:
             if frequencies is None:  # pragma: no cover
-                raise RuntimeError("no spelling dictionary available")
+                raise RuntimeError(_("no spelling dictionary available"))
             backend = frequencies
         self._backend = backend
         self.backend_name: str = backend.name
@@ -343,7 +347,7 @@ def _sound_alikes(word: str, language: str) -> set[str]:
     """Words reached by one or two sound-alike swaps (and a dropped/added h)."""
     found: set[str] = set()
     frontier = {word}
-    for _ in range(2):
+    for _step in range(2):
         nxt: set[str] = set()
         for current in frontier:
             for old, new in _SOUND_ALIKE[language]:

@@ -13,7 +13,7 @@ from textual.timer import Timer
 from textual.widgets import Footer, Static, TextArea
 
 from cs_console.desk.ticket_view import TicketView
-from cs_console.i18n import N_, _
+from cs_console.i18n import N_, _, pgettext
 from cs_console.tui.format import safe_line, safe_text
 from cs_console.tui.gateway import greeting, signature, without_repeated_greeting
 from cs_console.tui.screens._base import ConsoleScreen
@@ -174,7 +174,7 @@ class EditorScreen(ConsoleScreen):
             shown.append_text(safe_line(answer.title, limit=40))
             shown.append("\n")
         if not suggestions:
-            shown.append("none" if self.kind == "reply" else "—", style="dim")
+            shown.append(pgettext("answers", "none") if self.kind == "reply" else "—", style="dim")
         self.query_one("#suggestions", Static).update(shown)
         self._schedule_hints()
 
@@ -210,7 +210,7 @@ class EditorScreen(ConsoleScreen):
 
     def _draft_saved(self, text: str) -> None:
         self._saved_text = text
-        self.query_one("#draft-state", Static).update(Text("draft saved", style="dim"))
+        self.query_one("#draft-state", Static).update(Text(_("draft saved"), style="dim"))
 
     # -- hints
 
@@ -241,7 +241,7 @@ class EditorScreen(ConsoleScreen):
                 shown.append(" → " + ", ".join(map(str, hint.suggestions[:3])), style="dim")
             shown.append("\n")
         if not hints:
-            shown.append("none", style="dim")
+            shown.append(pgettext("hints", "none"), style="dim")
         self.query_one("#hints", Static).update(shown)
 
     # -- actions
@@ -254,7 +254,7 @@ class EditorScreen(ConsoleScreen):
             self.app.notify(_("Nothing to send."), severity="warning", timeout=2)
             return
         self._sending = True
-        self.query_one("#draft-state", Static).update(Text("sending…", style="bold"))
+        self.query_one("#draft-state", Static).update(Text(_("sending…"), style="bold"))
         self._send(text, status)
 
     @work(thread=True, exclusive=True, group="editor-send", exit_on_error=False)
@@ -292,7 +292,7 @@ class EditorScreen(ConsoleScreen):
             shown.append_text(safe_line(change.text, limit=200))
             shown.append("\n")
         shown.append(_("Send again to send anyway."), style="bold")
-        self.query_one("#draft-state", Static).update(Text("not sent yet", style="bold yellow"))
+        self.query_one("#draft-state", Static).update(Text(_("not sent yet"), style="bold yellow"))
         self.app.notify(
             shown.plain,
             title=_("New messages on this ticket"),
@@ -304,7 +304,7 @@ class EditorScreen(ConsoleScreen):
     def _send_failed(self) -> None:
         self._sending = False
         self.query_one("#draft-state", Static).update(
-            Text("not sent: your text is kept as a draft", style="bold red")
+            Text(_("not sent: your text is kept as a draft"), style="bold red")
         )
 
     def _sent(self, result: Any) -> None:
@@ -357,7 +357,10 @@ class EditorScreen(ConsoleScreen):
             )
             text = safe_text(rendered.text)
             if rendered.missing:
-                text.append("\n\nmissing: " + ", ".join(rendered.missing), style="bold yellow")
+                text.append(
+                    "\n\n" + _("missing: {fields}").format(fields=", ".join(rendered.missing)),
+                    style="bold yellow",
+                )
             return text
 
         def chosen(slug: str | None) -> None:
