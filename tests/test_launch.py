@@ -29,15 +29,20 @@ RUNNER = textwrap.dedent(
 
     seen = {}
     apply = QueueScreen._apply
+    load = ConsoleApp._load_workspace
 
     def _apply(self, *args):
-        if not seen:
-            heavy = ("sqlalchemy", "pydantic", "typer", "cs_console.cli", "cs_console.config")
-            seen["loaded"] = sorted(m for m in heavy if m in sys.modules)
-            seen["rows"] = len(args[1])
+        seen.setdefault("rows", len(args[1]))
         apply(self, *args)
 
+    def _load_workspace(self, page):
+        # Called once the first page is painted, before anything heavy is imported.
+        heavy = ("sqlalchemy", "pydantic", "typer", "cs_console.cli", "cs_console.config")
+        seen["loaded"] = sorted(m for m in heavy if m in sys.modules)
+        return load(self, page)
+
     QueueScreen._apply = _apply
+    ConsoleApp._load_workspace = _load_workspace
     loaded = ConsoleApp._loaded
 
     async def _loaded(self, settings, engine):

@@ -207,10 +207,11 @@ class QueueScreen(ConsoleScreen):
     # -- loading
 
     def _agent_known(self, agent_id: int | None) -> None:
-        from cs_console.desk.queue import View
-
+        # Called at mount too: nothing to do then, and nothing to import (SQLAlchemy).
         if agent_id == (self._flt.agent_id if self._flt is not None else None):
             return
+        from cs_console.desk.queue import View
+
         self.flt = replace(self.flt, agent_id=agent_id)
         if self.flt.view is View.MINE:
             self.reload()
