@@ -37,7 +37,7 @@ from cs_console.tui.screens.editor import EditorScreen
 from cs_console.tui.screens.queue import QueueScreen
 from tests.rig.workspace import PASSWORD_ENV, account_table, write_config
 from tests.test_outbox_support import seed_ticket
-from tests.test_tui_support import console_settings, make_app, seed
+from tests.test_tui_support import console_settings, make_app, seed, settle
 
 runner = CliRunner()
 
@@ -511,12 +511,6 @@ def test_show_names_the_delivery_state_in_spanish(tmp_path: Path) -> None:
 # --- the editor's draft line ---------------------------------------------------------------------
 
 
-async def _settle(pilot, app) -> None:  # type: ignore[no-untyped-def]
-    await pilot.pause()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-
-
 def _screen_text(app) -> str:  # type: ignore[no-untyped-def]
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
@@ -528,22 +522,22 @@ async def test_editor_draft_line_in_spanish(
     set_language("es")
     app = make_app(console_settings(tmp_path, accounts=[]), sqlite_engine, now)
     async with app.run_test(size=(120, 40)) as pilot:
-        await _settle(pilot, app)
+        await settle(pilot)
         queue = app.screen
         assert isinstance(queue, QueueScreen)
         queue.query_one(DataTable).move_cursor(row=[r.id for r in queue.rows].index(ids["soon"]))
         await pilot.press("enter")
-        await _settle(pilot, app)
+        await settle(pilot)
         await pilot.press("r")
-        await _settle(pilot, app)
+        await settle(pilot)
         editor = app.screen
         assert isinstance(editor, EditorScreen)
         await pilot.press(*"Ya sale.")
         editor._save_if_dirty()  # as the debounce timer would
-        await _settle(pilot, app)
+        await settle(pilot)
         assert "borrador guardado" in _screen_text(app)
         await pilot.press("ctrl+s")  # no mail account: the reply cannot be queued
-        await _settle(pilot, app)
+        await settle(pilot)
         assert app.screen is editor
         assert "sin enviar: tu texto se guarda como borrador" in _screen_text(app)
         assert "draft saved" not in _screen_text(app)

@@ -13,7 +13,7 @@ from cs_console.i18n import set_language
 from cs_console.tui.format import ago, countdown, duration, sla_text
 from cs_console.tui.screens.dialogs import HelpScreen
 from cs_console.tui.screens.queue import QueueScreen
-from tests.test_tui_support import console_settings, make_app, seed
+from tests.test_tui_support import console_settings, make_app, seed, settle
 
 SIZE = (120, 40)
 
@@ -28,12 +28,6 @@ def screen_text(app) -> str:  # type: ignore[no-untyped-def]
     return "\n".join(strip.text for strip in app.screen._compositor.render_strips())
 
 
-async def _settle(pilot, app) -> None:  # type: ignore[no-untyped-def]
-    await pilot.pause()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-
-
 async def test_queue_and_help_in_spanish(
     sqlite_engine: Engine, now: datetime, tmp_path: Path
 ) -> None:
@@ -41,7 +35,7 @@ async def test_queue_and_help_in_spanish(
     set_language("es")
     app = make_app(console_settings(tmp_path), sqlite_engine, now)
     async with app.run_test(size=SIZE) as pilot:
-        await _settle(pilot, app)
+        await settle(pilot)
         assert isinstance(app.screen, QueueScreen)
         text = screen_text(app)
         for label in ("Cliente", "Asunto", "Categoría", "Estado", "Actividad"):
@@ -51,7 +45,7 @@ async def test_queue_and_help_in_spanish(
         assert "bandeja de salida" in text  # the status bar
         assert "Customer" not in text and "Subject" not in text
         await pilot.press("question_mark")
-        await _settle(pilot, app)
+        await settle(pilot)
         assert isinstance(app.screen, HelpScreen)
         help_text = screen_text(app)
         assert "Teclas: Cola" in help_text
@@ -67,11 +61,11 @@ async def test_english_stays_english(sqlite_engine: Engine, now: datetime, tmp_p
     set_language("en")
     app = make_app(console_settings(tmp_path), sqlite_engine, now)
     async with app.run_test(size=SIZE) as pilot:
-        await _settle(pilot, app)
+        await settle(pilot)
         text = screen_text(app)
         assert "Customer" in text and "Cliente" not in text
         await pilot.press("question_mark")
-        await _settle(pilot, app)
+        await settle(pilot)
         assert "Search  Full-text search" in screen_text(app)
 
 

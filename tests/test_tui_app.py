@@ -17,7 +17,7 @@ from cs_console.store.models import Customer, Draft, Message, OutboxItem
 from cs_console.tui.screens.editor import EditorScreen
 from cs_console.tui.screens.queue import QueueScreen
 from cs_console.tui.screens.ticket import TicketScreen
-from tests.test_tui_support import console_settings, make_app, seed
+from tests.test_tui_support import console_settings, make_app, seed, settle
 
 SIZE = (120, 40)
 
@@ -27,18 +27,12 @@ def ids(sqlite_engine: Engine, now: datetime) -> dict[str, int]:
     return seed(sqlite_engine, now)
 
 
-async def _settle(pilot, app) -> None:  # type: ignore[no-untyped-def]
-    await pilot.pause()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
-
-
 async def test_queue_lists_tickets_by_urgency(
     sqlite_engine: Engine, now: datetime, ids: dict[str, int], tmp_path: Path
 ) -> None:
     app = make_app(console_settings(tmp_path), sqlite_engine, now)
     async with app.run_test(size=SIZE) as pilot:
-        await _settle(pilot, app)
+        await settle(pilot)
         screen = app.screen
         assert isinstance(screen, QueueScreen)
         assert [r.id for r in screen.rows][:3] == [ids["breached"], ids["soon"], ids["hostile"]]
@@ -57,13 +51,13 @@ def screen_text(app) -> str:  # type: ignore[no-untyped-def]
 
 
 async def _open(pilot, app, ticket_id: int) -> TicketScreen:  # type: ignore[no-untyped-def]
-    await _settle(pilot, app)
+    await settle(pilot)
     screen = app.screen
     assert isinstance(screen, QueueScreen)
     index = [r.id for r in screen.rows].index(ticket_id)
     screen.query_one(DataTable).move_cursor(row=index)
     await pilot.press("enter")
-    await _settle(pilot, app)
+    await settle(pilot)
     assert isinstance(app.screen, TicketScreen)
     return app.screen
 
@@ -73,7 +67,7 @@ async def test_hostile_text_is_shown_literally_and_never_as_escapes(
 ) -> None:
     app = make_app(console_settings(tmp_path), sqlite_engine, now)
     async with app.run_test(size=SIZE) as pilot:
-        await _settle(pilot, app)
+        await settle(pilot)
         text = screen_text(app)
         assert "[bold red]x[/]" in text  # the subject's markup, as typed
         assert "[link=http://" in text  # the customer's name
@@ -109,14 +103,14 @@ async def test_ticket_screen_conversation_customer_and_history(
         with session_scope(sqlite_engine) as s:
             assert not tickets.get_ticket(s, ids["breached"]).unread
         await pilot.press("j")  # next ticket in the queue's order
-        await _settle(pilot, app)
+        await settle(pilot)
         assert screen.ticket_id == ids["soon"]
         assert "Refund for returned shoes" in screen_text(app)
         await pilot.press("k")
-        await _settle(pilot, app)
+        await settle(pilot)
         assert screen.ticket_id == ids["breached"]
         await pilot.press("q")
-        await _settle(pilot, app)
+        await settle(pilot)
         assert isinstance(app.screen, QueueScreen)
 
 
@@ -128,17 +122,17 @@ async def test_set_status_priority_tags_assign_from_keys(
         await _open(pilot, app, ids["soon"])
         await pilot.press("s")
         await pilot.press(*"pend", "enter")
-        await _settle(pilot, app)
+        await settle(pilot)
         await pilot.press("p")
         await pilot.press(*"urg", "enter")
-        await _settle(pilot, app)
+        await settle(pilot)
         await pilot.press("t")
         await pilot.press("ctrl+u", *"vip, late", "enter")
-        await _settle(pilot, app)
+        await settle(pilot)
         await pilot.press("a")
-        await _settle(pilot, app)
+        await settle(pilot)
         await pilot.press(*"bob", "enter")
-        await _settle(pilot, app)
+        await settle(pilot)
         assert "pending" in screen_text(app) and "late, vip" in screen_text(app)
     with session_scope(sqlite_engine) as s:
         t = tickets.get_ticket(s, ids["soon"])
@@ -155,12 +149,12 @@ async def test_merge_and_spam(
         await _open(pilot, app, ids["nodue"])
         await pilot.press("m")
         await pilot.press(*f"#{ids['breached']}", "enter")
-        await _settle(pilot, app)
+        await settle(pilot)
         await pilot.press("q")
         await _open(pilot, app, ids["hostile"])
         await pilot.press("x")
         await pilot.press(*"yes", "enter")
-        await _settle(pilot, app)
+        await settle(pilot)
     with session_scope(sqlite_engine) as s:
         merged = tickets.get_ticket(s, ids["nodue"])
         assert merged.merged_into_id == ids["breached"] and merged.status == "closed"
@@ -176,7 +170,7 @@ async def test_reply_with_greeting_signature_send_and_undo(
     async with app.run_test(size=SIZE) as pilot:
         ticket_screen = await _open(pilot, app, ids["breached"])
         await pilot.press("r")
-        await _settle(pilot, app)
+        await settle(pilot)
         editor = app.screen
         assert isinstance(editor, EditorScreen)
         area = editor.query_one(TextArea)
@@ -184,7 +178,7 @@ async def test_reply_with_greeting_signature_send_and_undo(
         assert area.text.endswith("--\nAna\nTienda Uno")
         await pilot.press(*"Ya lo hemos enviado.")
         await pilot.press("ctrl+s")
-        await _settle(pilot, app)
+        await settle(pilot)
         assert app.screen is ticket_screen
         assert "Press u to undo" in screen_text(app)
         with session_scope(sqlite_engine) as s:
@@ -193,12 +187,12 @@ async def test_reply_with_greeting_signature_send_and_undo(
             out = s.get(Message, item.message_row_id)
             assert out is not None and "Ya lo hemos enviado." in out.body_text
         await pilot.press("u")
-        await _settle(pilot, app)
+        await settle(pilot)
         assert "Press u to undo" not in screen_text(app)
         with session_scope(sqlite_engine) as s:
             assert s.exec(select(OutboxItem)).one().status == "cancelled"  # type: ignore[attr-defined]
         await pilot.press("r")  # the undone reply comes back as the draft
-        await _settle(pilot, app)
+        await settle(pilot)
         assert "Ya lo hemos enviado." in app.screen.query_one(TextArea).text
 
 
@@ -209,14 +203,14 @@ async def test_send_and_solve_and_internal_note(
     async with app.run_test(size=SIZE) as pilot:
         await _open(pilot, app, ids["soon"])
         await pilot.press("r")
-        await _settle(pilot, app)
+        await settle(pilot)
         await pilot.press(*"Hecho.", "ctrl+r")
-        await _settle(pilot, app)
+        await settle(pilot)
         await pilot.press("n")
-        await _settle(pilot, app)
+        await settle(pilot)
         assert app.screen.query_one(TextArea).text == ""
         await pilot.press(*"Customer is nice", "ctrl+s")
-        await _settle(pilot, app)
+        await settle(pilot)
         assert "Customer is nice" in screen_text(app)
     with session_scope(sqlite_engine) as s:
         assert tickets.get_ticket(s, ids["soon"]).status == "solved"
@@ -231,17 +225,17 @@ async def test_draft_saved_on_close_and_restored(
     async with app.run_test(size=SIZE) as pilot:
         await _open(pilot, app, ids["soon"])
         await pilot.press("r")
-        await _settle(pilot, app)
+        await settle(pilot)
         await pilot.press(*"medio escrito")
         app.screen._save_if_dirty()  # what the debounce timer calls after a pause
-        await _settle(pilot, app)
+        await settle(pilot)
         with session_scope(sqlite_engine) as s:
             draft = s.exec(select(Draft)).one()  # type: ignore[attr-defined]
             assert "medio escrito" in draft.body
         await pilot.press(*" y mas", "escape")
-        await _settle(pilot, app)
+        await settle(pilot)
         await pilot.press("r")
-        await _settle(pilot, app)
+        await settle(pilot)
         assert "medio escrito y mas" in app.screen.query_one(TextArea).text
 
 
@@ -252,13 +246,13 @@ async def test_canned_answer_inserted_with_variables(
     async with app.run_test(size=SIZE) as pilot:
         await _open(pilot, app, ids["breached"])
         await pilot.press("r")
-        await _settle(pilot, app)
+        await settle(pilot)
         editor = app.screen
         assert "none" not in str(editor.query_one("#suggestions").render())
         await pilot.press("ctrl+t")
         await pilot.pause()
         await pilot.press("enter")  # the top suggestion
-        await _settle(pilot, app)
+        await settle(pilot)
         text = editor.query_one(TextArea).text
         assert "{{" not in text
         assert len(text) > len("Hola Lucía,\n\n\n\n--\nAna\nTienda Uno")
@@ -269,33 +263,33 @@ async def test_search_filter_and_views(
 ) -> None:
     app = make_app(console_settings(tmp_path), sqlite_engine, now)
     async with app.run_test(size=SIZE) as pilot:
-        await _settle(pilot, app)
+        await settle(pilot)
         screen = app.screen
         assert isinstance(screen, QueueScreen)
         await pilot.press("slash", *"carrier", "enter")
-        await _settle(pilot, app)
+        await settle(pilot)
         assert [r.id for r in screen.rows] == [ids["breached"]]
         await pilot.press("escape")
-        await _settle(pilot, app)
+        await settle(pilot)
         assert len(screen.rows) == 6
         await pilot.press("f", "q")  # typed into the filter: it does not quit
-        await _settle(pilot, app)
+        await settle(pilot)
         assert app.is_running and screen.flt.text in ("", "q")
         await pilot.press("escape")  # clears it, and a pending filter too
-        await _settle(pilot, app)
+        await settle(pilot)
         assert screen.flt.text == "" and screen._filter_timer is None
         await pilot.press("f", *"refund", "enter")
-        await _settle(pilot, app)
+        await settle(pilot)
         assert [r.id for r in screen.rows] == [ids["soon"]]
         await pilot.press("escape", "1")
-        await _settle(pilot, app)
+        await settle(pilot)
         assert [r.id for r in screen.rows] == [ids["mine"]]
         await pilot.press("4")
-        await _settle(pilot, app)
+        await settle(pilot)
         assert [r.id for r in screen.rows] == [ids["pending"]]
         await pilot.press("6")
         await pilot.press(*"returns", "enter")
-        await _settle(pilot, app)
+        await settle(pilot)
         assert [r.id for r in screen.rows] == [ids["soon"], ids["pending"]]
 
 
@@ -308,11 +302,11 @@ async def test_pages_are_fetched_as_the_cursor_nears_the_end(
             tickets.create_ticket(s, customer=customer, subject=f"t{i}", now=now)
     app = make_app(console_settings(tmp_path), sqlite_engine, now)
     async with app.run_test(size=SIZE) as pilot:
-        await _settle(pilot, app)
+        await settle(pilot)
         screen = app.screen
         assert len(screen.rows) == 150 and screen.more
         screen.query_one(DataTable).move_cursor(row=140)
-        await _settle(pilot, app)
+        await settle(pilot)
         assert len(screen.rows) == 300
         assert [r.id for r in screen.rows] == sorted(r.id for r in screen.rows)
 
@@ -322,14 +316,14 @@ async def test_changes_by_others_refresh_the_queue_with_a_toast(
 ) -> None:
     app = make_app(console_settings(tmp_path), sqlite_engine, now)
     async with app.run_test(size=SIZE) as pilot:
-        await _settle(pilot, app)
+        await settle(pilot)
         app.poll_now()
-        await _settle(pilot, app)
+        await settle(pilot)
         with session_scope(sqlite_engine) as s:
             customer = tickets.get_or_create_customer(s, "new@example.com", now=now)
             tickets.create_ticket(s, customer=customer, subject="Brand new question", now=now)
         app.poll_now()
-        await _settle(pilot, app)
+        await settle(pilot)
         assert len(app.screen.rows) == 7
         assert any("1 new ticket" in n.message for n in app._notifications)
         assert "Brand new question" in screen_text(app)
@@ -342,14 +336,14 @@ async def test_database_errors_are_notices_not_crashes(
 
     app = make_app(console_settings(tmp_path), sqlite_engine, now)
     async with app.run_test(size=SIZE) as pilot:
-        await _settle(pilot, app)
+        await settle(pilot)
 
         def locked(*_a: object, **_k: object) -> None:
             raise OperationalError("SELECT", {}, Exception("database is locked"))
 
         app.gateway.page = locked  # type: ignore[method-assign]
         await pilot.press("g")
-        await _settle(pilot, app)
+        await settle(pilot)
         assert app.is_running
         assert any("database is locked" in n.message for n in app._notifications)
         assert len(app.screen.rows) == 6  # what was shown stays
@@ -363,9 +357,9 @@ async def test_send_failure_keeps_the_text(
     async with app.run_test(size=SIZE) as pilot:
         await _open(pilot, app, ids["soon"])
         await pilot.press("r")
-        await _settle(pilot, app)
+        await settle(pilot)
         await pilot.press(*"important words", "ctrl+s")
-        await _settle(pilot, app)
+        await settle(pilot)
         assert isinstance(app.screen, EditorScreen)
         assert "important words" in app.screen.query_one(TextArea).text
         assert any("no mail account" in n.message for n in app._notifications)
@@ -380,13 +374,13 @@ async def test_help_is_generated_from_bindings_and_keymap_applies(
     async with app.run_test(size=SIZE) as pilot:
         await _open(pilot, app, ids["soon"])
         await pilot.press("question_mark")
-        await _settle(pilot, app)
+        await settle(pilot)
         text = screen_text(app)
         assert "Write a reply" in text and "Set the priority" in text
         assert re.search(r"\bR\s+Reply\s+Write a reply", text)
         await pilot.press("escape")
         await pilot.press("R")
-        await _settle(pilot, app)
+        await settle(pilot)
         assert isinstance(app.screen, EditorScreen)
         commands = [c.title for c in app.get_system_commands(app.screen)]
         assert any(c.startswith("Send (") for c in commands)
@@ -403,10 +397,10 @@ async def test_presence_of_other_agents_is_shown(
     app = make_app(console_settings(tmp_path), sqlite_engine, now)
     async with app.run_test(size=SIZE) as pilot:
         await _open(pilot, app, ids["soon"])
-        await _settle(pilot, app)
+        await settle(pilot)
         assert "bob is replying" in screen_text(app)
         await pilot.press("q")
-        await _settle(pilot, app)
+        await settle(pilot)
     with session_scope(sqlite_engine) as s:
         others = presence.others_on(s, [ids["soon"]], me=bob.id, now=now)
         assert others == {}  # the console said it left
@@ -421,7 +415,7 @@ async def test_new_customer_message_while_writing_asks_before_sending(
     async with app.run_test(size=SIZE) as pilot:
         await _open(pilot, app, ids["breached"])
         await pilot.press("r")
-        await _settle(pilot, app)
+        await settle(pilot)
         await pilot.press(*"Lo miramos.")
         with session_scope(sqlite_engine) as s:
             t = tickets.get_ticket(s, ids["breached"])
@@ -435,13 +429,13 @@ async def test_new_customer_message_while_writing_asks_before_sending(
                 new_text="Ya llegó, gracias",
             )
         await pilot.press("ctrl+s")
-        await _settle(pilot, app)
+        await settle(pilot)
         assert isinstance(app.screen, EditorScreen)
         assert any("Ya llegó, gracias" in n.message for n in app._notifications)
         with session_scope(sqlite_engine) as s:
             assert s.exec(select(OutboxItem)).first() is None
         await pilot.press("ctrl+s")  # send anyway
-        await _settle(pilot, app)
+        await settle(pilot)
         assert isinstance(app.screen, TicketScreen)
     with session_scope(sqlite_engine) as s:
         assert s.exec(select(OutboxItem)).one().ticket_id == ids["breached"]

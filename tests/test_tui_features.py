@@ -13,7 +13,7 @@ from cs_console.store.engine import session_scope
 from cs_console.store.models import Agent, Ticket
 from cs_console.tui.screens.queue import QueueScreen
 from cs_console.tui.screens.ticket import TicketScreen
-from tests.test_tui_support import console_settings, make_app, seed
+from tests.test_tui_support import console_settings, make_app, seed, settle
 
 SIZE = (120, 40)
 
@@ -21,12 +21,6 @@ SIZE = (120, 40)
 @pytest.fixture
 def ids(sqlite_engine: Engine, now: datetime) -> dict[str, int]:
     return seed(sqlite_engine, now)
-
-
-async def _settle(pilot, app) -> None:  # type: ignore[no-untyped-def]
-    await pilot.pause()
-    await app.workers.wait_for_complete()
-    await pilot.pause()
 
 
 async def _until(pilot, condition: Callable[[], bool], *, rounds: int = 400) -> None:  # type: ignore[no-untyped-def]
@@ -43,7 +37,7 @@ async def test_take_next_claims_the_most_urgent_and_opens_it(
 ) -> None:
     app = make_app(console_settings(tmp_path), sqlite_engine, now)
     async with app.run_test(size=SIZE) as pilot:
-        await _settle(pilot, app)
+        await settle(pilot)
         assert isinstance(app.screen, QueueScreen)
         await pilot.press("n")
         await _until(pilot, lambda: isinstance(app.screen, TicketScreen))
@@ -60,9 +54,9 @@ async def test_take_next_with_nothing_waiting_says_so(
 ) -> None:
     app = make_app(console_settings(tmp_path), sqlite_engine, now)
     async with app.run_test(size=SIZE) as pilot:
-        await _settle(pilot, app)
+        await settle(pilot)
         await pilot.press("n")
-        await _settle(pilot, app)
+        await settle(pilot)
         assert isinstance(app.screen, QueueScreen)
         assert any("Nothing waiting" in str(n.message) for n in app._notifications)
 
@@ -103,7 +97,7 @@ async def test_breaches_are_flagged_as_time_passes(
     later = now + timedelta(hours=1)  # "soon" was due in 30 minutes
     app = make_app(console_settings(tmp_path), sqlite_engine, later)
     async with app.run_test(size=SIZE) as pilot:
-        await _settle(pilot, app)
+        await settle(pilot)
         screen = app.screen
         assert isinstance(screen, QueueScreen)
 
@@ -142,7 +136,7 @@ async def test_picker_offers_the_shop_library_and_counts_the_use(
     (folder / "salida-hoy.md").write_text(_SHOP_ANSWER, encoding="utf-8")
     app = make_app(settings, sqlite_engine, now)
     async with app.run_test(size=SIZE) as pilot:
-        await _settle(pilot, app)
+        await settle(pilot)
         screen = app.screen
         assert isinstance(screen, QueueScreen)
         index = [r.id for r in screen.rows].index(ids["breached"])
@@ -150,9 +144,9 @@ async def test_picker_offers_the_shop_library_and_counts_the_use(
 
         screen.query_one(DataTable).move_cursor(row=index)
         await pilot.press("enter")
-        await _settle(pilot, app)
+        await settle(pilot)
         await pilot.press("r")
-        await _settle(pilot, app)
+        await settle(pilot)
         editor = app.screen
         assert isinstance(editor, EditorScreen)
         await pilot.press("ctrl+t")
@@ -160,7 +154,7 @@ async def test_picker_offers_the_shop_library_and_counts_the_use(
         await pilot.press(*"Zeta")
         await pilot.pause()
         await pilot.press("enter")
-        await _settle(pilot, app)
+        await settle(pilot)
         text = editor.query_one(TextArea).text
         assert "tu pedido 1234 sale hoy desde Tienda Uno." in text
         assert editor.canned_used == ["salida-hoy"]
@@ -200,12 +194,12 @@ async def test_failed_outbox_items_are_listed_and_retried(
         item_id = item.id
     app = make_app(console_settings(tmp_path), sqlite_engine, now)
     async with app.run_test(size=SIZE) as pilot:
-        await _settle(pilot, app)
+        await settle(pilot)
         from cs_console.tui.widgets import StatusBar
 
         assert "1 failed) [o]" in str(app.screen.query_one(StatusBar).render())
         await pilot.press("o")
-        await _settle(pilot, app)
+        await settle(pilot)
         screen = app.screen
         assert isinstance(screen, OutboxScreen)
         assert [i.id for i in screen.items] == [item_id]
@@ -213,7 +207,7 @@ async def test_failed_outbox_items_are_listed_and_retried(
         assert "550 5.1.1 mailbox unavailable" in str(table.get_cell(str(item_id), "error"))
         assert "lucia@example.com" in str(table.get_cell(str(item_id), "to"))
         await pilot.press("r")
-        await _settle(pilot, app)
+        await settle(pilot)
         assert screen.items == []
         await pilot.press("escape")
         await pilot.pause()
@@ -235,9 +229,9 @@ async def test_dashboard_shows_the_figures_of_the_workspace(
     assert expected.total.received == 6  # the seeded tickets of the last hours
     app = make_app(settings, sqlite_engine, now)
     async with app.run_test(size=(120, 60)) as pilot:
-        await _settle(pilot, app)
+        await settle(pilot)
         await pilot.press("d")
-        await _settle(pilot, app)
+        await settle(pilot)
         screen = app.screen
         assert isinstance(screen, DashboardScreen)
         assert screen.report.total.received == expected.total.received

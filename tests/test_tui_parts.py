@@ -17,7 +17,7 @@ from cs_console.store.attachments import store_blob
 from cs_console.tui.format import countdown, safe_line, safe_text, sla_state
 from cs_console.tui.gateway import DeskGateway, greeting
 from cs_console.tui.keys import BINDING_IDS, KeySettings
-from tests.test_tui_support import console_settings, make_app, seed
+from tests.test_tui_support import console_settings, make_app, seed, settle
 
 NOW = datetime(2026, 11, 24, 10, 30, tzinfo=UTC)
 
@@ -105,8 +105,7 @@ async def test_sync_failures_become_a_toast(
     async with app.run_test(size=(120, 40)) as pilot:
         await pilot.pause()
         app.start_background()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
+        await settle(pilot)
         assert calls == ["shop"]
         assert any("connection refused" in n.message for n in app._notifications)
         assert not app.status.syncing

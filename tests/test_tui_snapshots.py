@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from textual.pilot import Pilot
 from textual.widgets import DataTable, TextArea
 
-from tests.test_tui_support import console_settings, make_app, seed
+from tests.test_tui_support import console_settings, make_app, seed, settle
 
 SIZE = (120, 40)
 
@@ -31,27 +31,21 @@ def _snapshots_in_tests_snapshots(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pytest_textual_snapshot, "SVGImageExtension", _SnapshotsFolder)
 
 
-async def _settle(pilot: Pilot[None]) -> None:
-    await pilot.pause()
-    await pilot.app.workers.wait_for_complete()
-    await pilot.pause()
-
-
 def _app(engine: Engine, now: datetime, tmp_path: Path):  # type: ignore[no-untyped-def]
     seed(engine, now)
     return make_app(console_settings(tmp_path), engine, now)
 
 
 def test_queue_screen(snap_compare, sqlite_engine: Engine, now: datetime, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    assert snap_compare(_app(sqlite_engine, now, tmp_path), terminal_size=SIZE, run_before=_settle)
+    assert snap_compare(_app(sqlite_engine, now, tmp_path), terminal_size=SIZE, run_before=settle)
 
 
 def test_ticket_screen(snap_compare, sqlite_engine: Engine, now: datetime, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     async def open_first(pilot: Pilot[None]) -> None:
-        await _settle(pilot)
+        await settle(pilot)
         pilot.app.screen.query_one(DataTable).move_cursor(row=0)
         await pilot.press("enter")
-        await _settle(pilot)
+        await settle(pilot)
 
     assert snap_compare(
         _app(sqlite_engine, now, tmp_path), terminal_size=SIZE, run_before=open_first
@@ -60,16 +54,16 @@ def test_ticket_screen(snap_compare, sqlite_engine: Engine, now: datetime, tmp_p
 
 def test_editor_screen(snap_compare, sqlite_engine: Engine, now: datetime, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     async def reply(pilot: Pilot[None]) -> None:
-        await _settle(pilot)
+        await settle(pilot)
         await pilot.press("enter")
-        await _settle(pilot)
+        await settle(pilot)
         await pilot.press("r")
-        await _settle(pilot)
+        await settle(pilot)
         await pilot.press(*"Ya esta en camino.")
-        await _settle(pilot)
+        await settle(pilot)
         pilot.app.screen.query_one(TextArea).cursor_blink = False
         pilot.app.screen._hints()
         pilot.app.screen._save_if_dirty()  # as the debounce timer would: "draft saved"
-        await _settle(pilot)
+        await settle(pilot)
 
     assert snap_compare(_app(sqlite_engine, now, tmp_path), terminal_size=SIZE, run_before=reply)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.engine import Engine
 
@@ -12,6 +14,24 @@ from cs_console.desk import tickets
 from cs_console.store.engine import session_scope
 from cs_console.store.models import Attachment, Ticket
 from cs_console.tui.app import ConsoleApp
+
+
+async def settle(pilot: Any) -> None:
+    """Let the app finish what it started: every worker, then a refresh.
+
+    Workers started while waiting are waited for too. A worker that ended
+    cancelled (an exclusive worker replaced by a newer one, e.g. a second poll)
+    counts as finished: ``WorkerManager.wait_for_complete`` would raise for it.
+    """
+    app = pilot.app
+    await pilot.pause()
+    for _ in range(100):
+        running = [worker for worker in app.workers if not worker.is_finished]
+        if not running:
+            break
+        await asyncio.gather(*(worker.wait() for worker in running), return_exceptions=True)
+    await pilot.pause()
+
 
 HOSTILE_SUBJECT = "[bold red]x[/] \x1b]8;;http://evil\x07link\x1b]8;;\x07 \x1b[31mred\u202eabc"
 HOSTILE_NAME = "[link=http://evil]Mallory[/link] \x1b[2J\u202eeve"
