@@ -541,3 +541,19 @@ async def test_editor_draft_line_in_spanish(
         assert app.screen is editor
         assert "sin enviar: tu texto se guarda como borrador" in _screen_text(app)
         assert "draft saved" not in _screen_text(app)
+
+
+def test_sla_targets_are_terms_and_tags_are_left_as_written() -> None:
+    from cs_console.desk.metrics import Trend
+    from cs_console.i18n import set_language, term
+    from cs_console.tui.screens.dashboard import trends_table
+
+    set_language("es")
+    try:
+        assert term("first_reply") == "primera respuesta"
+        assert term("next_reply") == "siguiente respuesta"
+        table = trends_table("Etiquetas", [Trend(name="sent", count=2, previous=1)])
+        assert [str(cell) for cell in table.columns[0].cells] == ["sent"]  # a tag, not a state
+    finally:
+        set_language("en")
+    assert term("resolution") == "resolution"

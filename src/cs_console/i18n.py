@@ -194,6 +194,9 @@ TERMS: dict[str, tuple[str, str]] = {
         ("missed", NP_("sla", "missed")),
         ("met", NP_("sla", "met")),
         ("paused", NP_("sla", "paused")),
+        ("first_reply", NP_("target", "first reply")),
+        ("next_reply", NP_("target", "next reply")),
+        ("resolution", NP_("target", "resolution")),
         ("mine", NP_("view", "mine")),
         ("unassigned", NP_("view", "unassigned")),
         ("breaching", NP_("view", "breaching")),
@@ -208,7 +211,7 @@ TERMS: dict[str, tuple[str, str]] = {
 
 
 def term(value: str | None) -> str:
-    """A status, priority, SLA state, view or outbox state in the current language.
+    """A status, priority, SLA state or target, view or outbox state in the current language.
 
     Other values come back as given.
     """

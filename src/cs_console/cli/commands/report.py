@@ -25,7 +25,7 @@ from cs_console.desk.metrics import (
     last_days,
 )
 from cs_console.errors import DeskError
-from cs_console.i18n import N_, NP_, _, format_when, pgettext
+from cs_console.i18n import N_, NP_, _, format_when, pgettext, term
 from cs_console.store.engine import session_scope
 from cs_console.textsafe import one_line
 
@@ -152,7 +152,7 @@ def _sla(total: GroupMetrics) -> Table:
     for name, c in total.sla.items():
         rate = c.rate
         table.add_row(
-            _(name.replace("_", " ")),
+            term(name),
             str(c.met),
             str(c.missed),
             str(c.breached),

@@ -139,7 +139,7 @@ def trends_table(title: str, trends: list[Trend]) -> Table:
     for trend in trends[:8]:
         change = trend.change
         table.add_row(
-            safe_line(term(trend.name), limit=20),
+            safe_line(trend.name, limit=20),
             str(trend.count),
             bar(trend.count, most, width=BAR_WIDTH // 2),
             Text(
