@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -14,7 +15,7 @@ from sqlalchemy.engine import Engine
 
 from cs_console.config import load_settings
 from cs_console.errors import ConfigError
-from cs_console.launch import ConsoleOptions, console_options
+from cs_console.launch import ConsoleOptions, console_options, global_lang
 from cs_console.tui import first_page
 from tests.test_tui_support import seed
 
@@ -115,3 +116,38 @@ def test_a_broken_config_is_reported_by_the_cli(
     assert "Configuration error" in done.stderr and "shop.timezone" in done.stderr
     assert " ".join(expected.value.message.split()) in " ".join(done.stderr.split())
     assert "ready" not in json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize(
+    ("args", "expected"),
+    [
+        (["--lang", "es", "--help"], "es"),
+        (["--lang=es", "report", "--help"], "es"),
+        (["-c", "x.toml", "--lang", "en", "list"], "en"),
+        (["report", "--lang", "es"], None),  # after the command: the command's own
+        (["--config", "--lang"], None),
+        ([], None),
+    ],
+)
+def test_global_lang(args: list[str], expected: str | None) -> None:
+    assert global_lang(args) == expected
+
+
+def test_help_follows_the_lang_option(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("CS_CONSOLE_LANG", "LC_ALL", "LANG")}
+    spanish = subprocess.run(
+        [sys.executable, "-m", "cs_console", "--lang", "es", "report", "--help"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    ).stdout
+    assert "Volúmenes" in spanish
+    english = subprocess.run(
+        [sys.executable, "-m", "cs_console", "report", "--help"],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+    ).stdout
+    assert "Volúmenes" not in english and "SLA" in english

@@ -1,8 +1,8 @@
-"""Allow ``python -m cs_console``."""
+"""Allow ``python -m cs_console`` (the same entry as the ``cs-console`` script)."""
 
 from __future__ import annotations
 
-from cs_console.cli import main
+from cs_console.launch import main
 
 if __name__ == "__main__":
     main()

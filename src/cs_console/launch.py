@@ -11,11 +11,12 @@ other case it runs the CLI.
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-__all__ = ["ConsoleOptions", "console_options", "main"]
+__all__ = ["ConsoleOptions", "console_options", "global_lang", "main"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,12 +85,34 @@ def _open_console(options: ConsoleOptions) -> bool:
     raise SystemExit(1)
 
 
+def global_lang(args: Sequence[str]) -> str | None:
+    """The value of ``--lang`` among the global options (those before the command)."""
+    rest = list(args)
+    lang: str | None = None
+    while rest:
+        name, equals, value = rest.pop(0).partition("=")
+        if not name.startswith("-"):
+            break  # the command: what follows is its own
+        if name in ("--config", "-c", "--lang") and not equals:
+            value = rest.pop(0) if rest else ""
+        if name == "--lang":
+            lang = value or None
+    return lang
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the ``cs-console`` script."""
     args = sys.argv[1:] if argv is None else list(argv)
     options = console_options(args)
     if options is not None and _open_console(options):
         return
+    lang = global_lang(args)
+    if lang is not None:
+        # The CLI translates its --help when imported (before Typer reads the
+        # command line), from CS_CONSOLE_LANG: pass --lang on that way.
+        from cs_console.i18n import LANG_ENV
+
+        os.environ[LANG_ENV] = lang
     from cs_console.cli import app
 
     app(args=args, prog_name="cs-console")

@@ -4,7 +4,8 @@ Commands keep plain English docstrings and ``help=`` strings (``scripts/i18n``
 extracts them with ``scripts/i18n_extract.py``); :func:`translate_help` swaps
 them for their translation once, before Typer builds the Click commands. The
 language must be chosen by then, so ``--help`` follows ``CS_CONSOLE_LANG`` or
-the locale, not ``--lang`` or the config (which are read later).
+the locale, not the config (read later); :func:`cs_console.launch.main` passes
+a global ``--lang`` on through ``CS_CONSOLE_LANG``.
 """
 
 from __future__ import annotations
