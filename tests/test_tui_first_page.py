@@ -27,7 +27,7 @@ from cs_console.tui import first_page
 from cs_console.tui.app import ConsoleApp, prepare_console
 from cs_console.tui.screens.queue import PAGE, QueueScreen
 from cs_console.tui.screens.ticket import TicketScreen
-from tests.test_tui_support import seed
+from tests.test_tui_support import seed, settle
 
 SIZE = (120, 40)
 
@@ -187,7 +187,7 @@ async def test_keys_typed_while_loading_wait_for_the_workspace(
         await pilot.pause()
         assert not app.ready and app.screen is screen
         release.set()
-        await app.workers.wait_for_complete()
+        await settle(pilot)
         await pilot.pause()
         assert app.ready
         assert all(isinstance(row, QueueRow) for row in screen.rows)
@@ -227,7 +227,7 @@ async def test_the_first_page_looks_like_the_ordinary_queue(
     config = _write_config(tmp_path, sqlite_engine)
     ordinary = ConsoleApp(load_settings(config), sqlite_engine, **_options(now))
     async with ordinary.run_test(size=SIZE) as pilot:
-        await ordinary.workers.wait_for_complete()
+        await settle(pilot)
         await pilot.pause()
         expected = _table_text(ordinary)
         views = str(ordinary.screen.query_one("#views", Static).render())
@@ -247,7 +247,7 @@ async def test_the_first_page_looks_like_the_ordinary_queue(
         assert _table_text(fast) == expected
         assert str(fast.screen.query_one("#views", Static).render()) == views
         release.set()
-        await fast.workers.wait_for_complete()
+        await settle(pilot)
         await pilot.pause()
         assert fast.ready and _table_text(fast) == expected
 
@@ -289,9 +289,7 @@ async def test_a_change_committed_while_loading_is_read_with_the_real_query(
                 {"id": ids["breached"]},
             )
         release.set()
-        await app.workers.wait_for_complete()
-        await pilot.pause()
-        await app.workers.wait_for_complete()
+        await settle(pilot)
         await pilot.pause()
         assert app.ready
         assert "Renamed while loading" in str(_table_text(app))
