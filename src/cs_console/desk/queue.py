@@ -24,6 +24,7 @@ from sqlalchemy import ColumnElement, and_, false, func, or_, select, text, true
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
+from cs_console.desk.queue_row import QueueKey, QueueRow, sortable_key
 from cs_console.store.models import (
     OPEN_STATUSES,
     Agent,
@@ -65,47 +66,6 @@ class View(StrEnum):
     PENDING = "pending"
     BREACHING = "breaching"
     CATEGORY = "category"
-
-
-@dataclass(frozen=True, slots=True)
-class QueueKey:
-    """Where a row sits in the queue order; pages continue after a key."""
-
-    breached: bool
-    due: datetime | None
-    id: int
-
-
-def _sortable(key: QueueKey) -> tuple[Any, ...]:
-    # Compares like the SQL order: breached first, then due time (none last), then id.
-    return (
-        0 if key.breached else 1,
-        1 if key.due is None else 0,
-        key.due.timestamp() if key.due else 0.0,
-        key.id,
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class QueueRow:
-    """One line of the queue, everything the list shows."""
-
-    id: int
-    subject: str
-    customer_name: str
-    customer_email: str
-    category: str
-    priority: str
-    status: str
-    assignee: str | None
-    sla_due_at: datetime | None
-    sla_breached: bool
-    updated_at: datetime
-    unread: bool
-
-    @property
-    def key(self) -> QueueKey:
-        return QueueKey(self.sla_breached, self.sla_due_at, self.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,7 +209,7 @@ def fetch_page(
             else:
                 stmt = stmt.order_by(col(Ticket.id))
             segments.append([QueueRow(*row) for row in session.execute(stmt)])
-        merged = heapq.merge(*segments, key=lambda row: _sortable(row.key))
+        merged = heapq.merge(*segments, key=lambda row: sortable_key(row.key))
         result.extend(row for _, row in zip(range(limit - len(result)), merged, strict=False))
         if len(result) >= limit:
             break

@@ -27,9 +27,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from cs_console.desk.queue_row import QueueRow, sortable_key
 from cs_console.store.enums import OPEN_STATUSES
 
-__all__ = ["FirstPage", "FirstPageRow", "config_file", "head_revision", "prepare", "read_page"]
+__all__ = ["FirstPage", "config_file", "head_revision", "prepare", "read_page"]
 
 #: As in :mod:`cs_console.config` (which imports pydantic, so it is not imported here).
 APP_NAME = "cs-console"
@@ -49,24 +50,6 @@ _COLUMNS = (
 
 
 @dataclass(frozen=True, slots=True)
-class FirstPageRow:
-    """A queue line with the fields, order and types of :class:`~cs_console.desk.queue.QueueRow`."""
-
-    id: int
-    subject: str
-    customer_name: str
-    customer_email: str
-    category: str
-    priority: str
-    status: str
-    assignee: str | None
-    sla_due_at: datetime | None
-    sla_breached: bool
-    updated_at: datetime
-    unread: bool
-
-
-@dataclass(frozen=True, slots=True)
 class FirstPage:
     """What the console needs to paint before the workspace is loaded."""
 
@@ -75,7 +58,7 @@ class FirstPage:
     language: str | None
     agent: str
     shop: str
-    rows: list[FirstPageRow]
+    rows: list[QueueRow]
     more: bool
     #: The read-only connection the page was read on, kept to tell whether anything
     #: was committed since (see :meth:`still_current`).
@@ -183,26 +166,21 @@ def _time(value: Any) -> datetime | None:
     return datetime.fromisoformat(value).replace(tzinfo=UTC)
 
 
-def _row(values: tuple[Any, ...]) -> FirstPageRow:
+def _row(values: tuple[Any, ...]) -> QueueRow:
     (ident, subject, name, email, category, priority, status, assignee, due, breached, updated,
      unread) = values  # fmt: skip
     updated_at = _time(updated)
     if updated_at is None:
         raise ValueError("updated_at")
-    return FirstPageRow(
+    return QueueRow(
         ident, subject, name, email, category, priority, status, assignee,
         _time(due), bool(breached), updated_at, bool(unread),
     )  # fmt: skip
 
 
-def _sortable(row: FirstPageRow) -> tuple[Any, ...]:
-    due = row.sla_due_at
-    return (0 if row.sla_breached else 1, 1 if due is None else 0, due or 0, row.id)
-
-
-def read_page(db: sqlite3.Connection, *, limit: int) -> list[FirstPageRow]:
+def read_page(db: sqlite3.Connection, *, limit: int) -> list[QueueRow]:
     """The first ``limit`` rows of the "all open" view, as ``fetch_page`` orders them."""
-    result: list[FirstPageRow] = []
+    result: list[QueueRow] = []
     for breached, has_due in _SEGMENTS:
         if has_due:
             where = "AND ticket.sla_due_at IS NOT NULL ORDER BY ticket.sla_due_at, ticket.id "
@@ -217,7 +195,7 @@ def read_page(db: sqlite3.Connection, *, limit: int) -> list[FirstPageRow]:
             ]
             for status in _OPEN
         ]
-        merged = heapq.merge(*segments, key=_sortable)
+        merged = heapq.merge(*segments, key=lambda row: sortable_key(row.key))
         result.extend(row for _, row in zip(range(limit - len(result)), merged, strict=False))
         if len(result) >= limit:
             break

@@ -7,9 +7,9 @@ imported once the workspace is loaded, when those rows become queue rows.
 
 from __future__ import annotations
 
-from dataclasses import fields, replace
+from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, ClassVar, TypeAlias
+from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
 from textual import on, work
@@ -17,18 +17,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Input, Static
 
+from cs_console.desk.queue_row import QueueRow
 from cs_console.i18n import N_, _, term
 from cs_console.tui.format import duration, safe_line, sla_text
 from cs_console.tui.screens._base import ConsoleScreen
 from cs_console.tui.widgets import StatusBar
 
 if TYPE_CHECKING:
-    from cs_console.desk.queue import QueueFilter, QueueRow
+    from cs_console.desk.queue import QueueFilter
     from cs_console.tui.app import ConsoleApp
-    from cs_console.tui.first_page import FirstPage, FirstPageRow
-
-    #: A row of the first page (before the workspace is loaded) or of the real query.
-    Row: TypeAlias = QueueRow | FirstPageRow
+    from cs_console.tui.first_page import FirstPage
 
 PAGE = 150
 #: Fetch the next page when the cursor is this close to the last loaded row.
@@ -56,10 +54,6 @@ COLUMNS = [
     (N_("SLA"), "sla", 8),
     (N_("Activity"), "activity", 10),
 ]
-
-
-def _fields(row: FirstPageRow) -> tuple[Any, ...]:
-    return tuple(getattr(row, field.name) for field in fields(row))
 
 
 def _activity(when: datetime, now: datetime) -> str:
@@ -134,7 +128,7 @@ class QueueScreen(ConsoleScreen):
         self._flt: QueueFilter | None = None
         #: A reload was asked for before the workspace was loaded.
         self._reload_wanted = False
-        self.rows: list[Row] = []
+        self.rows: list[QueueRow] = []
         self.more = False
         self._generation = 0
         self._loading_more = False
@@ -195,12 +189,7 @@ class QueueScreen(ConsoleScreen):
             same_database: The validated config names the database the first page
                 came from (else it is read again, the cursor not kept).
         """
-        from cs_console.desk.queue import QueueRow
-
         self.first_page = None
-        self.rows = [
-            row if isinstance(row, QueueRow) else QueueRow(*_fields(row)) for row in self.rows
-        ]
         if self._reload_wanted or not (current and same_database):
             self.reload(keep=same_database)
 
@@ -258,7 +247,7 @@ class QueueScreen(ConsoleScreen):
         finally:
             self._loading_more = False
 
-    def _apply(self, generation: int, rows: list[Row], more: bool, keep: bool) -> None:
+    def _apply(self, generation: int, rows: list[QueueRow], more: bool, keep: bool) -> None:
         if generation != self._generation:
             return
         table = self.query_one(DataTable)
@@ -275,7 +264,7 @@ class QueueScreen(ConsoleScreen):
         self._show_views()
         self.call_after_refresh(self.app.start_background)
 
-    def _append(self, generation: int, rows: list[Row], more: bool) -> None:
+    def _append(self, generation: int, rows: list[QueueRow], more: bool) -> None:
         if generation != self._generation:
             return
         table = self.query_one(DataTable)
@@ -286,7 +275,7 @@ class QueueScreen(ConsoleScreen):
         self.more = more
         self._show_views()
 
-    def _cells_of(self, row: Row, now: datetime) -> list[object]:
+    def _cells_of(self, row: QueueRow, now: datetime) -> list[object]:
         sla = sla_text(row.sla_due_at, now, breached=row.sla_breached)
         activity = _activity(row.updated_at, now)
         self._cells[(row.id, "sla")] = sla.plain
@@ -354,12 +343,8 @@ class QueueScreen(ConsoleScreen):
             and self.first_page is None
             and event.cursor_row >= len(self.rows) - PREFETCH_MARGIN
         ):
-            from cs_console.desk.queue import QueueRow
-
-            last = self.rows[-1]
-            assert isinstance(last, QueueRow)  # first-page rows are converted on loading
             self._loading_more = True
-            self._load_more(self._generation, self.flt, last.key)
+            self._load_more(self._generation, self.flt, self.rows[-1].key)
 
     @on(DataTable.RowSelected)
     def _selected(self, event: DataTable.RowSelected) -> None:
