@@ -30,6 +30,7 @@ import argparse
 import json
 import os
 import random
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -371,6 +372,7 @@ def child_console(start: float, db: str, queries: list[str]) -> None:
         pages += 1
     result["page"] = (time.perf_counter() - t0) / max(pages, 1)
     result["rss_mb"] = _peak_rss_mb()
+    shutil.rmtree(config.parent, ignore_errors=True)
     print(json.dumps(result))
 
 
