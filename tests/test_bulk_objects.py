@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from cs_console.desk.bulk import insert_objects, new_object
+from cs_console.desk.bulk import new_object
 from cs_console.store.models import Customer, Ticket
 
 WHEN = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
@@ -55,27 +55,3 @@ def test_new_objects_are_inserted_and_tracked_like_constructed_ones(engine: Engi
         assert dumps[0]["version"] == 2 and dumps[0]["status"] == "new"
         stored = session.exec(select(Customer)).one()
         assert (stored.email, stored.name, stored.blocked) == ("ana@example.org", "", False)
-
-
-def test_inserted_objects_are_persistent_and_later_changes_are_written(engine: Engine) -> None:
-    with Session(engine, expire_on_commit=False) as session:
-        customers = [
-            new_object(Customer, {"id": 900 + i, "email": f"c{i}@example.org", "created_at": WHEN})
-            for i in range(3)
-        ]
-        insert_objects(session, customers)
-        tickets = [new_object(Ticket, {"id": 950 + i, **_ticket_values(900 + i)}) for i in range(3)]
-        insert_objects(session, tickets)
-        assert not session.new and all(t in session for t in tickets)
-        tickets[1].subject = "Cambio de talla"  # a change after the INSERT
-        tickets[1].version = 5
-        assert session.get(Ticket, 951) is tickets[1]
-        session.commit()
-    with Session(engine) as session:
-        stored = {t.id: (t.subject, t.version, t.status) for t in session.exec(select(Ticket))}
-        assert stored == {
-            950: ("Devolución", 1, "new"),
-            951: ("Cambio de talla", 5, "new"),
-            952: ("Devolución", 1, "new"),
-        }
-        assert len(session.exec(select(Customer)).all()) == 3

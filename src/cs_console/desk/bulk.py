@@ -16,19 +16,15 @@ the model's constructor.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from pydantic_core import PydanticUndefined
 from sqlalchemy import Table, insert
-from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, SQLModel
 
 from cs_console.store.models import Attachment, Message, MessageRaw, TicketEvent, TicketTag
 
-__all__ = ["BulkRows", "bulk_rows", "collect", "insert_objects", "new_object"]
+__all__ = ["BulkRows", "bulk_rows", "collect", "new_object"]
 
 M = TypeVar("M", bound=SQLModel)
 
@@ -41,7 +37,6 @@ class BulkRows:
 
     def __init__(self) -> None:
         self._rows: dict[Any, list[dict[str, Any]]] = {model: [] for model in _ORDER}
-        self._writes: list[Future[Any]] = []
 
     def add(self, model: Any, values: dict[str, Any]) -> None:
         """Queue one row of ``model`` (one of the collected tables)."""
@@ -54,22 +49,8 @@ class BulkRows:
     def __len__(self) -> int:
         return sum(len(rows) for rows in self._rows.values())
 
-    def in_background(self, fn: Callable[..., Any], *args: Any) -> None:
-        """Run ``fn(*args)`` (file I/O for the batch's rows) in a thread; :meth:`write` waits.
-
-        An exception it raises comes out of :meth:`write`, before any row is
-        written, as if it had been raised where it was submitted.
-        """
-        self._writes.append(_background().submit(fn, *args))
-
     def write(self, session: Session) -> None:
-        """INSERT the queued rows (one executemany per table) and forget them.
-
-        Waits for the work given to :meth:`in_background` first.
-        """
-        writes, self._writes = self._writes, []
-        for future in writes:
-            future.result()
+        """INSERT the queued rows (one executemany per table) and forget them."""
         for model in _ORDER:
             rows = self._rows[model]
             if not rows:
@@ -77,19 +58,6 @@ class BulkRows:
             table: Table = model.__table__
             session.execute(insert(table), _complete(table, rows))
             self._rows[model] = []
-
-
-_POOL: ThreadPoolExecutor | None = None
-_POOL_LOCK = threading.Lock()
-
-
-def _background() -> ThreadPoolExecutor:
-    """The threads writing attachment files while a batch goes on (made on first use)."""
-    global _POOL
-    with _POOL_LOCK:
-        if _POOL is None:
-            _POOL = ThreadPoolExecutor(max_workers=2, thread_name_prefix="cs-bulk-io")
-        return _POOL
 
 
 def collect(session: Session) -> BulkRows:
@@ -164,25 +132,3 @@ def new_object(model: type[M], values: dict[str, Any]) -> M:
     obj.__dict__.update(state)
     object.__setattr__(obj, "__pydantic_fields_set__", set(values))
     return obj
-
-
-def insert_objects(session: Session, objects: Sequence[SQLModel]) -> None:
-    """INSERT new objects of one model, primary keys set, in one executemany.
-
-    What a flush of these objects would write, without the unit of work's
-    per-object bookkeeping. The objects must not be in a session (expunge
-    pending ones first); afterwards they are persistent in ``session``, as if
-    loaded from the rows just written, so later changes to them are UPDATEs.
-    """
-    if not objects:
-        return
-    table: Table = type(objects[0]).__table__  # type: ignore[attr-defined]
-    keys = [column.key for column in table.columns]
-    rows = []
-    for obj in objects:
-        state = obj.__dict__
-        rows.append({key: state[key] for key in keys if key in state})
-    session.execute(insert(table), _complete(table, rows))
-    for obj in objects:
-        make_transient_to_detached(obj)
-        session.add(obj)

@@ -22,6 +22,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +37,7 @@ from cs_console.desk.autoreply import (
     expected_answer,
     recently_acknowledged,
 )
-from cs_console.desk.bulk import BulkRows, bulk_rows, collect, insert_objects, new_object
+from cs_console.desk.bulk import BulkRows, bulk_rows, collect, new_object
 from cs_console.desk.routing import Router, RoutingInput, RoutingSettings, route
 from cs_console.desk.sla.calendar import CalendarSet
 from cs_console.desk.sla.settings import SlaSettings
@@ -244,6 +245,10 @@ def is_our_message_id(session: Session, message_id: str) -> bool:
     return row is not None
 
 
+# The same few subjects come back batch after batch (a customer's open tickets).
+_subject_key = lru_cache(maxsize=20_000)(normalize_subject)
+
+
 def _chunked(values: list[str], size: int = 400) -> list[list[str]]:
     return [values[i : i + size] for i in range(0, len(values), size)]
 
@@ -397,7 +402,7 @@ class BatchLookups(ThreadLookup):
         keys: dict[int, set[str]] = {}
         for p, _ in items:
             owner = self.customers.get(p.sender.address.strip().lower()[:320]) if p.sender else None
-            key = normalize_subject(p.subject)
+            key = _subject_key(p.subject)
             if owner is not None and owner.id is not None and key:
                 keys.setdefault(owner.id, set()).add(key)
         alike: list[int] = []
@@ -412,7 +417,7 @@ class BatchLookups(ThreadLookup):
             alike += [
                 ticket_id
                 for ticket_id, customer_id, subject in light
-                if normalize_subject(subject) in keys.get(customer_id, ())
+                if _subject_key(subject) in keys.get(customer_id, ())
             ]
         alike.sort()
         for i in range(0, len(alike), 400):
@@ -498,9 +503,7 @@ def flush_batch(session: Session) -> None:
 
     The tables have foreign keys but no ORM relationships, so one flush would
     not order the inserts; a batch ingest runs under ``no_autoflush`` and calls
-    this before committing. New customers and tickets whose ids the batch
-    reserved are written by one INSERT per table (:func:`insert_objects`). The
-    rows queued in the session's collector
+    this before committing. The rows queued in the session's collector
     (:mod:`cs_console.desk.bulk`) go in after the ORM customers, tickets and
     messages and before the other ORM objects, which may point at them.
     """
@@ -508,12 +511,8 @@ def flush_batch(session: Session) -> None:
     for item in pending:
         session.expunge(item)
     for model in _FLUSH_ORDER:
-        items: list[Any] = [item for item in pending if type(item) is model]
-        if items and all(item.id is not None for item in items):
-            insert_objects(session, items)  # ids reserved by the batch: one executemany
-        else:
-            session.add_all(items)
-            session.flush()
+        session.add_all([item for item in pending if type(item) is model])
+        session.flush()
     rows = bulk_rows(session)
     if rows is not None:
         rows.write(session)
@@ -915,11 +914,7 @@ def _store_attachments(
     root: Path,
 ) -> None:
     for part in parsed.attachments:
-        if lookups is not None:  # the file is written meanwhile, before the batch's INSERTs
-            digest = hashlib.sha256(part.data).hexdigest()
-            lookups.rows.in_background(_store_blob_as, root, part.data, digest)
-        else:
-            digest = store_blob(root, part.data)
+        digest = store_blob(root, part.data)
         values: dict[str, Any] = {
             "message_id": message_id,
             "filename": _cut(safe_filename(part.filename), 300),
@@ -933,11 +928,6 @@ def _store_attachments(
             lookups.rows.add(Attachment, values)
         else:
             session.add(Attachment(**values))
-
-
-def _store_blob_as(root: Path, data: bytes, digest: str) -> None:
-    stored = store_blob(root, data)
-    assert stored == digest, "store_blob names files by their sha256"
 
 
 def _new_ticket(
