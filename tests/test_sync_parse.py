@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from cs_console.desk.sync_parse import BatchParser, parse_all
+from cs_console.desk.routing import routing_text
+from cs_console.desk.sync_parse import BatchParser, Prepared, parse_all, prepare_all
 from tests.test_sync_support import mail
 
 
@@ -48,3 +49,12 @@ def test_small_syncs_parse_inline() -> None:
         assert parser.submit(raws)() == parse_all(raws)
     with BatchParser(total=50_000, workers=0) as parser:
         assert parser.pool is None
+
+
+def test_workers_prepare_the_routing_text_of_each_message() -> None:
+    raws = _raws(6)
+    expected = [Prepared(p, routing_text(p.subject, p.new_text or p.text)) for p in parse_all(raws)]
+    assert prepare_all(raws) == expected
+    with BatchParser(total=5000, workers=2, min_messages=1) as parser:
+        parser.wait_started()
+        assert parser.prepare(raws)() == expected

@@ -565,6 +565,7 @@ def ingest_raw(
     parsed: ParsedMessage | None = None,
     content_hash: str | None = None,
     lookups: BatchLookups | None = None,
+    routing_text: str | None = None,
 ) -> IngestResult:
     """Parse, de-duplicate, thread, route and store one raw email.
 
@@ -574,6 +575,8 @@ def ingest_raw(
         received_at: When it reached us when there is no IMAP INTERNALDATE.
         parsed, content_hash, lookups: Given by a batch ingest that parsed
             its messages and prefetched their rows (:class:`BatchLookups`).
+        routing_text: :func:`cs_console.desk.routing.routing_text` of the
+            subject and (new) text, when the batch's parser prepared it.
     """
     parsed = parsed or parse_message(raw)
     content_hash = content_hash or dedupe_hash(raw, parsed)
@@ -648,6 +651,7 @@ def ingest_raw(
             follow_up_of=decision.follow_up_of,
             automated_reason=verdict.reason if verdict.automated else None,
             lookups=lookups,
+            routing_text=routing_text,
         )
         outcome = "follow_up" if decision.follow_up_of is not None else "new_ticket"
     else:
@@ -948,6 +952,7 @@ def _new_ticket(
     follow_up_of: Ticket | None,
     automated_reason: str | None,
     lookups: BatchLookups | None = None,
+    routing_text: str | None = None,
 ) -> Ticket:
     data = RoutingInput(
         subject=subject,
@@ -958,7 +963,7 @@ def _new_ticket(
         channel=channel,
     )
     if lookups is not None and lookups.router is not None:
-        decision = lookups.router.route(data)
+        decision = lookups.router.route(data, folded=routing_text)
     else:
         decision = route(config.routing, data)
     assignee_id = None

@@ -36,6 +36,7 @@ __all__ = [
     "RoutingSettings",
     "fold",
     "route",
+    "routing_text",
 ]
 
 
@@ -165,6 +166,15 @@ def _folded_text(text: str) -> str:
     return " " + " ".join(_WORD.findall(lowered)) + " "
 
 
+def routing_text(subject: str, text: str) -> str:
+    """What the keywords of the rules are looked for in: the subject and text, folded.
+
+    Depends on the message alone, not on the rules, so it can be prepared
+    ahead (in another process) and given to :meth:`Router.route`.
+    """
+    return _folded_text(f"{subject}\n{text[:20_000]}")
+
+
 @lru_cache(maxsize=20_000)
 def _fold_word(word: str) -> str:
     return fold(word)
@@ -278,9 +288,13 @@ class Router:
         self.settings = settings
         self.rules = tuple(_CompiledRule.of(rule) for rule in settings.all_rules())
 
-    def route(self, data: RoutingInput) -> RoutingDecision:
-        """Apply the rules to one new ticket's first message."""
-        text = _folded_text(f"{data.subject}\n{data.text[:20_000]}")
+    def route(self, data: RoutingInput, *, folded: str | None = None) -> RoutingDecision:
+        """Apply the rules to one new ticket's first message.
+
+        ``folded`` is :func:`routing_text` of its subject and text when the
+        caller has it already (a sync's parser processes prepare it).
+        """
+        text = routing_text(data.subject, data.text) if folded is None else folded
         words = frozenset(text.split())
         ordered = sorted(words)
         recipients = [v.lower() for v in data.recipients if v]

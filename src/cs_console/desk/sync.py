@@ -61,7 +61,7 @@ from cs_console.desk.ingest import (
     written_at,
 )
 from cs_console.desk.sync_lease import DEFAULT_LEASE, AccountLease
-from cs_console.desk.sync_parse import BatchParser
+from cs_console.desk.sync_parse import BatchParser, Prepared
 from cs_console.errors import CsConsoleError, ImapError
 from cs_console.mail.connect import imap_connect
 from cs_console.mail.endpoints import imap_endpoint
@@ -75,7 +75,6 @@ from cs_console.mail.imap_sync import (
     folder_status,
     wait_for_news,
 )
-from cs_console.mail.parse import ParsedMessage
 from cs_console.secrets import get_password
 from cs_console.store.models import FolderState, Message, Ticket
 from cs_console.textsafe import one_line
@@ -435,7 +434,7 @@ def _sync_folder(
     done = 0
     if progress is not None:
         progress(SyncProgress(account.name, folder, 0, total))
-    pending: tuple[list[int], list[FetchedMessage], Callable[[], list[ParsedMessage]]] | None
+    pending: tuple[list[int], list[FetchedMessage], Callable[[], list[Prepared]]] | None
     pending = None
     with BatchParser(total=total, workers=parse_workers) as parser:
         # Batch N+1 is fetched and parsed (by worker processes) while batch N is written.
@@ -445,7 +444,7 @@ def _sync_folder(
                     keep_lease()
                 fetched = box.fetch(batch)
                 report.fetched += len(fetched)
-                parsing = parser.submit([item.raw for item in fetched])
+                parsing = parser.prepare([item.raw for item in fetched])
             if pending is not None:
                 done_uids, done_fetched, parsed = pending
                 handled = _ingest_batch(
@@ -487,7 +486,7 @@ def _ingest_batch(
     uidvalidity: int,
     batch: list[int],
     fetched: list[FetchedMessage],
-    parsed: list[ParsedMessage],
+    prepared: list[Prepared],
     report: FolderReport,
     config: IngestConfig,
     now_fn: Callable[[], datetime],
@@ -503,6 +502,8 @@ def _ingest_batch(
     When the database refuses the batch's rows, it is done again one message
     at a time to find the one at fault.
     """
+    parsed = [item.parsed for item in prepared]
+    folded = {item.uid: p.routing_text for item, p in zip(fetched, prepared, strict=True)}
     hashes = [dedupe_hash(item.raw, p) for item, p in zip(fetched, parsed, strict=True)]
     failed: dict[int, str] = {}
     integrity_retried = False
@@ -571,6 +572,7 @@ def _ingest_batch(
                                 parsed=p,
                                 content_hash=digest,
                                 lookups=lookups,
+                                routing_text=folded[item.uid],
                             )
                         if careful:  # find which message the database refuses
                             flush_batch(session)

@@ -18,12 +18,23 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
+from typing import TypeVar
 
+from cs_console.desk.routing import routing_text
 from cs_console.mail.parse import ParsedMessage, parse_message
 
-__all__ = ["POOL_MIN_MESSAGES", "BatchParser", "default_workers", "parse_all"]
+__all__ = [
+    "POOL_MIN_MESSAGES",
+    "BatchParser",
+    "Prepared",
+    "default_workers",
+    "parse_all",
+    "prepare_all",
+]
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 POOL_MIN_MESSAGES = 1000  # fewer new messages than this are parsed inline
 
@@ -31,6 +42,23 @@ POOL_MIN_MESSAGES = 1000  # fewer new messages than this are parsed inline
 def parse_all(raws: Sequence[bytes]) -> list[ParsedMessage]:
     """Parse every message (the workers' job; also the inline path)."""
     return [parse_message(raw) for raw in raws]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A message parsed, with what the ingest derives from it alone, ready for the ingest."""
+
+    parsed: ParsedMessage
+    routing_text: str  # :func:`cs_console.desk.routing.routing_text` of its subject and text
+
+
+def prepare_all(raws: Sequence[bytes]) -> list[Prepared]:
+    """Parse every message and prepare its routing text (what a sync's workers do)."""
+    prepared = []
+    for parsed in parse_all(raws):
+        text = routing_text(parsed.subject, parsed.new_text or parsed.text)
+        prepared.append(Prepared(parsed, text))
+    return prepared
 
 
 def _ready() -> bool:
@@ -68,24 +96,31 @@ class BatchParser:
 
     def submit(self, raws: Sequence[bytes]) -> Callable[[], list[ParsedMessage]]:
         """Start parsing ``raws``; the returned function gives the results (in order)."""
+        return self._submit(parse_all, raws)
+
+    def prepare(self, raws: Sequence[bytes]) -> Callable[[], list[Prepared]]:
+        """Like :meth:`submit`, the results being :func:`prepare_all`'s."""
+        return self._submit(prepare_all, raws)
+
+    def _submit(
+        self, work: Callable[[Sequence[bytes]], list[T]], raws: Sequence[bytes]
+    ) -> Callable[[], list[T]]:
         if self.pool is None or len(raws) < 2 or not self._ready():
-            return lambda: parse_all(raws)
+            return lambda: work(raws)
         size = -(-len(raws) // self.workers)
         parts = [list(raws[i : i + size]) for i in range(0, len(raws), size)]
         try:
-            futures: list[Future[list[ParsedMessage]]] = [
-                self.pool.submit(parse_all, part) for part in parts
-            ]
+            futures: list[Future[list[T]]] = [self.pool.submit(work, part) for part in parts]
         except (BrokenProcessPool, RuntimeError):
             self._give_up()
-            return lambda: parse_all(raws)
+            return lambda: work(raws)
 
-        def result() -> list[ParsedMessage]:
+        def result() -> list[T]:
             try:
-                return [parsed for future in futures for parsed in future.result()]
+                return [item for future in futures for item in future.result()]
             except BrokenProcessPool:
                 self._give_up()
-                return parse_all(raws)
+                return work(raws)
 
         return result
 
