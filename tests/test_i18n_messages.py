@@ -557,3 +557,17 @@ def test_sla_targets_are_terms_and_tags_are_left_as_written() -> None:
     finally:
         set_language("en")
     assert term("resolution") == "resolution"
+
+
+def test_attachment_saving_errors_in_spanish(tmp_path: Path) -> None:
+    from cs_console.errors import DeskError
+    from cs_console.i18n import set_language
+    from cs_console.tui.gateway import DeskGateway
+
+    gateway = DeskGateway.__new__(DeskGateway)
+    set_language("es")
+    try:
+        with pytest.raises(DeskError, match="no es una carpeta"):
+            gateway.save_attachment("0" * 64, "a.pdf", tmp_path / "missing")
+    finally:
+        set_language("en")

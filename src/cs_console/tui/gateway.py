@@ -24,6 +24,7 @@ from cs_console.config import Settings
 from cs_console.desk import drafts, queue, ticket_view, tickets
 from cs_console.desk.queue import QueueFilter, QueueKey, QueueRow
 from cs_console.errors import DeskError
+from cs_console.i18n import _
 from cs_console.store.attachments import blob_path
 from cs_console.store.engine import session_scope
 from cs_console.store.models import Agent, Ticket
@@ -169,7 +170,7 @@ class DeskGateway:
 
     def change(self, ticket_id: int, what: str, value: Any) -> bool:
         """Apply one change (status, priority, category, assign, tag, untag, merge, spam)."""
-        agent_id, _ = self.agent()
+        agent_id = self.agent()[0]
         now = self.now_fn()
         with session_scope(self.engine) as s:
             ticket = tickets.get_ticket(s, ticket_id)
@@ -210,7 +211,7 @@ class DeskGateway:
         """Say this agent is on the ticket (``None``: left it); who else is there."""
         from cs_console.desk import presence
 
-        agent_id, _ = self.agent()
+        agent_id = self.agent()[0]
         now = self.now_fn()
         with session_scope(self.engine) as s:
             if activity is None:
@@ -223,7 +224,7 @@ class DeskGateway:
         """Messages by the customer or other agents after ``since`` (a collision check)."""
         from cs_console.desk.collisions import changes_since
 
-        agent_id, _ = self.agent()
+        agent_id = self.agent()[0]
         with session_scope(self.engine) as s:
             return changes_since(s, ticket_id, since=since, agent_id=agent_id)
 
@@ -240,14 +241,16 @@ class DeskGateway:
         """
         folder = folder.expanduser()
         if not folder.is_dir():
-            raise DeskError(f"{folder} is not a folder")
+            raise DeskError(_("{folder} is not a folder").format(folder=folder))
         source = self.attachment_source(sha256)
         if not source.is_file():
-            raise DeskError(f"the file {filename!r} is not in the attachment store")
+            raise DeskError(
+                _("the file {name} is not in the attachment store").format(name=repr(filename))
+            )
         name = safe_filename(filename)
         target = (folder / name).resolve()
         if target.parent != folder.resolve():
-            raise DeskError("refusing to write outside the chosen folder")
+            raise DeskError(_("refusing to write outside the chosen folder"))
         stem, dot, ext = name.rpartition(".")
         if not dot:
             stem, ext = name, ""
@@ -262,12 +265,12 @@ class DeskGateway:
     # -- drafts and replies
 
     def load_draft(self, ticket_id: int, kind: str) -> drafts.DraftInfo | None:
-        agent_id, _ = self.agent()
+        agent_id = self.agent()[0]
         with session_scope(self.engine) as s:
             return drafts.load_draft(s, ticket_id=ticket_id, agent_id=agent_id, kind=kind)
 
     def save_draft(self, ticket_id: int, kind: str, body: str, *, ticket_version: int) -> None:
-        agent_id, _ = self.agent()
+        agent_id = self.agent()[0]
         with session_scope(self.engine) as s:
             drafts.save_draft(
                 s,
@@ -406,7 +409,7 @@ class DeskGateway:
         return self._canned  # type: ignore[no-any-return]
 
     def suggestions(self, view: ticket_view.TicketView) -> list[Any]:
-        _, index = self.canned()
+        index = self.canned()[1]
         last = view.last_customer_message
         text = view.subject + "\n" + (last.new_text if last else "")
         return [s.answer for s in index.suggest(text, language=view.language, limit=5)]
@@ -418,7 +421,7 @@ class DeskGateway:
         from cs_console.desk.canned import render
         from cs_console.desk.canned.variables import ticket_variables
 
-        agent_id, _ = self.agent()
+        agent_id = self.agent()[0]
         with session_scope(self.engine) as s:
             ticket = tickets.get_ticket(s, view.id)
             variables = ticket_variables(
