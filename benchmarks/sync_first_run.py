@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import random
+import shutil
 import sys
 import tempfile
 import time
@@ -310,6 +311,7 @@ def main() -> None:
             context.__exit__(None, None, None)
     finally:
         dovecot.stop()
+        shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":
