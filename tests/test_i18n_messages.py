@@ -35,6 +35,7 @@ from cs_console.store.engine import make_engine, session_scope
 from cs_console.tui.screens.dashboard import agents_table
 from cs_console.tui.screens.editor import EditorScreen
 from cs_console.tui.screens.queue import QueueScreen
+from tests.rig.dovecot import Dovecot
 from tests.rig.workspace import PASSWORD_ENV, account_table, write_config
 from tests.test_outbox_support import seed_ticket
 from tests.test_tui_support import console_settings, make_app, seed, settle
@@ -571,3 +572,20 @@ def test_attachment_saving_errors_in_spanish(tmp_path: Path) -> None:
             gateway.save_attachment("0" * 64, "a.pdf", tmp_path / "missing")
     finally:
         set_language("en")
+
+
+def test_a_missing_folder_is_reported_in_spanish(
+    dovecot: Dovecot, sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    from cs_console.desk.sync import sync_account
+    from cs_console.i18n import set_language
+    from tests.test_sync_support import NOW, settings_for
+
+    settings = settings_for(tmp_path, dovecot, folders=["Nope"])
+    set_language("es")
+    try:
+        report = sync_account(settings, sqlite_engine, settings.accounts[0], now_fn=lambda: NOW)
+    finally:
+        set_language("en")
+    error = report.folders[0].error or ""
+    assert "no se puede" in error and "'Nope'" in error

@@ -64,6 +64,7 @@ from cs_console.desk.tickets import (
     tags_of,
 )
 from cs_console.errors import DeskError
+from cs_console.i18n import _
 from cs_console.mail.automation import classify_automated
 from cs_console.mail.parse import ParsedMessage, parse_headers, parse_message
 from cs_console.store.attachments import store_blob
@@ -400,7 +401,7 @@ class BatchLookups(ThreadLookup):
         # Threading by subject only looks at open tickets with the subject of a message
         # of the batch from the same customer: only those are loaded as objects.
         keys: dict[int, set[str]] = {}
-        for p, _ in items:
+        for p, _prepared in items:
             owner = self.customers.get(p.sender.address.strip().lower()[:320]) if p.sender else None
             key = _subject_key(p.subject)
             if owner is not None and owner.id is not None and key:
@@ -789,7 +790,9 @@ def quarantine_raw(
     )
     shown = strip_controls(raw[:200_000].decode("utf-8", "replace"))
     reason = one_line(error, limit=300)
-    warning = f"this message could not be processed and is shown as raw text: {reason}"
+    warning = _("this message could not be processed and is shown as raw text: {reason}").format(
+        reason=reason
+    )
     message_id = _add_incoming(
         session,
         lookups,
@@ -837,7 +840,7 @@ def ingest_contact(
     """
     address = email.strip().lower()
     if "@" not in address:
-        raise DeskError(f"{email!r} is not an email address")
+        raise DeskError(_("{address} is not an email address").format(address=repr(email)))
     wrote = _utc(received_at) or now
     text = strip_controls(body)
     customer = get_or_create_customer(
@@ -847,7 +850,9 @@ def ingest_contact(
     if ticket_number is not None:
         ticket = get_ticket(session, ticket_number)
         if ticket.customer_id != customer.id:
-            raise DeskError(f"ticket #{ticket_number} belongs to another customer")
+            raise DeskError(
+                _("ticket #{number} belongs to another customer").format(number=ticket_number)
+            )
         if reopen(session, ticket, now=wrote):
             outcome = "reopened"
     else:
@@ -1030,7 +1035,11 @@ def _batch_ticket(
     written with the batch (:func:`flush_batch`).
     """
     if priority not in PRIORITIES:
-        raise DeskError(f"{priority!r} is not a priority; choose one of: {', '.join(PRIORITIES)}")
+        raise DeskError(
+            _("{priority} is not a priority; choose one of: {choices}").format(
+                priority=repr(priority), choices=", ".join(PRIORITIES)
+            )
+        )
     ticket = new_object(
         Ticket,
         {

@@ -25,6 +25,7 @@ from functools import lru_cache
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from cs_console.i18n import _
 from cs_console.store.enums import Priority
 
 __all__ = [
@@ -60,7 +61,9 @@ class RoutingRule(BaseModel):
     @classmethod
     def _known_priority(cls, value: str | None) -> str | None:
         if value is not None and value not in {p.value for p in Priority}:
-            raise ValueError(f"unknown priority {value!r} (low, normal, high, urgent)")
+            raise ValueError(
+                _("unknown priority {value} (low, normal, high, urgent)").format(value=repr(value))
+            )
         return value
 
     @field_validator("category")

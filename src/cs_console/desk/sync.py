@@ -63,6 +63,7 @@ from cs_console.desk.ingest import (
 from cs_console.desk.sync_lease import DEFAULT_LEASE, AccountLease
 from cs_console.desk.sync_parse import BatchParser, Prepared
 from cs_console.errors import CsConsoleError, ImapError
+from cs_console.i18n import _
 from cs_console.mail.connect import imap_connect
 from cs_console.mail.endpoints import imap_endpoint
 from cs_console.mail.imap_sync import (
@@ -240,7 +241,9 @@ def database_trouble(exc: SQLAlchemyError) -> str:
     """A database failure in words a shop owner reads: the driver's reason, no SQL."""
     reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()
     text = one_line(reason[0] if reason else type(exc).__name__, limit=200)
-    return f"the database refused the sync ({text}); nothing was lost, the next run fetches it"
+    return _(
+        "the database refused the sync ({reason}); nothing was lost, the next run fetches it"
+    ).format(reason=text)
 
 
 def _release_quietly(lease: AccountLease) -> None:
@@ -356,7 +359,7 @@ def sync_folder(
         log.warning("sync of %s/%s: database error: %s", account.name, folder, exc)
         report.error = database_trouble(exc)
     except IMAP_ERRORS as exc:
-        report.error = f"IMAP error: {one_line(str(exc), limit=300)}"
+        report.error = _("IMAP error: {reason}").format(reason=one_line(str(exc), limit=300))
     except Exception as exc:  # a bug or the database: still recorded, never silent
         log.exception("sync of %s/%s failed", account.name, folder)
         report.error = f"{type(exc).__name__}: {one_line(str(exc), limit=300)}"
@@ -519,7 +522,9 @@ def _ingest_batch(
                 assert state is not None
                 if state.uidvalidity != uidvalidity:
                     raise ImapError(
-                        f"the state of {folder!r} changed under this sync; run it again"
+                        _("the state of {folder} changed under this sync; run it again").format(
+                            folder=repr(folder)
+                        )
                     )
                 known = set(
                     session.exec(

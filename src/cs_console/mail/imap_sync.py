@@ -19,6 +19,7 @@ from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
 
 from cs_console.errors import ImapError
+from cs_console.i18n import _
 
 __all__ = [
     "FetchedMessage",
@@ -75,7 +76,11 @@ def folder_status(client: IMAPClient, folder: str) -> FolderStatus:
     try:
         status = client.folder_status(folder, what)
     except IMAP_ERRORS as exc:
-        raise ImapError(f"cannot read the status of folder {folder!r}: {_text(exc)}") from exc
+        raise ImapError(
+            _("cannot read the status of folder {folder}: {reason}").format(
+                folder=repr(folder), reason=_text(exc)
+            )
+        ) from exc
     return FolderStatus(
         uidvalidity=int(status[b"UIDVALIDITY"]),
         uidnext=int(status[b"UIDNEXT"]),
@@ -94,7 +99,11 @@ class ImapFolder:
         try:
             info = client.select_folder(folder, readonly=False)
         except IMAP_ERRORS as exc:
-            raise ImapError(f"cannot open folder {folder!r}: {_text(exc)}") from exc
+            raise ImapError(
+                _("cannot open folder {folder}: {reason}").format(
+                    folder=repr(folder), reason=_text(exc)
+                )
+            ) from exc
         self.status = FolderStatus(
             uidvalidity=int(info[b"UIDVALIDITY"]),
             uidnext=int(info.get(b"UIDNEXT", 0) or 0),
@@ -111,7 +120,11 @@ class ImapFolder:
         try:
             found = self.client.search(["UID", f"{last_uid + 1}:*"])
         except IMAP_ERRORS as exc:
-            raise ImapError(f"cannot search folder {self.folder!r}: {_text(exc)}") from exc
+            raise ImapError(
+                _("cannot search folder {folder}: {reason}").format(
+                    folder=repr(self.folder), reason=_text(exc)
+                )
+            ) from exc
         return sorted(int(uid) for uid in found if int(uid) > last_uid)
 
     def fetch(self, uids: Sequence[int]) -> list[FetchedMessage]:
@@ -124,7 +137,11 @@ class ImapFolder:
         try:
             answer = self.client.fetch(list(uids), [b"BODY.PEEK[]", b"INTERNALDATE"])
         except IMAP_ERRORS as exc:
-            raise ImapError(f"cannot fetch from folder {self.folder!r}: {_text(exc)}") from exc
+            raise ImapError(
+                _("cannot fetch from folder {folder}: {reason}").format(
+                    folder=repr(self.folder), reason=_text(exc)
+                )
+            ) from exc
         fetched = []
         for uid in sorted(answer):
             data = answer[uid]
@@ -147,7 +164,11 @@ class ImapFolder:
         try:
             self.client.add_flags(list(uids), [b"\\Seen"], silent=True)
         except IMAP_ERRORS as exc:
-            raise ImapError(f"cannot mark mail read in {self.folder!r}: {_text(exc)}") from exc
+            raise ImapError(
+                _("cannot mark mail read in {folder}: {reason}").format(
+                    folder=repr(self.folder), reason=_text(exc)
+                )
+            ) from exc
 
     def move(self, uids: Sequence[int], destination: str) -> None:
         """MOVE where the server has it; otherwise COPY, flag deleted and expunge those UIDs."""
@@ -166,7 +187,9 @@ class ImapFolder:
                 self.client.expunge()
         except IMAP_ERRORS as exc:
             raise ImapError(
-                f"cannot move mail from {self.folder!r} to {destination!r}: {_text(exc)}"
+                _("cannot move mail from {folder} to {destination}: {reason}").format(
+                    folder=repr(self.folder), destination=repr(destination), reason=_text(exc)
+                )
             ) from exc
 
 
@@ -175,7 +198,7 @@ def detect_sent_folder(client: IMAPClient) -> str | None:
     try:
         found = client.find_special_folder(b"\\Sent")
     except IMAP_ERRORS as exc:
-        raise ImapError(f"cannot list folders: {_text(exc)}") from exc
+        raise ImapError(_("cannot list folders: {reason}").format(reason=_text(exc))) from exc
     return str(found) if found else None
 
 
@@ -216,7 +239,9 @@ def wait_for_news(
         finally:
             client.idle_done()
     except IMAP_ERRORS as exc:
-        raise ImapError(f"the connection dropped while waiting for mail: {_text(exc)}") from exc
+        raise ImapError(
+            _("the connection dropped while waiting for mail: {reason}").format(reason=_text(exc))
+        ) from exc
 
 
 def _maybe_int(value: object) -> int | None:
