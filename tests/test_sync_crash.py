@@ -87,9 +87,16 @@ def test_sigkill_at_random_points_then_sync_again_gives_each_message_once(
         distinct = conn.execute(text("SELECT count(DISTINCT message_id) FROM message")).scalar_one()
         raws = conn.execute(text("SELECT count(*) FROM message_raw")).scalar_one()
         last_uid = conn.execute(text("SELECT last_uid FROM folder_state")).scalar_one()
+        owed = conn.execute(text("SELECT after_ingest_pending FROM folder_state")).scalar_one()
     engine.dispose()
     assert count == distinct == raws == TOTAL
     assert last_uid == TOTAL
+    # A kill between a batch's commit and its \Seen flags leaves them owed, not forgotten.
+    assert owed is None
+    with dovecot.client() as client:
+        client.select_folder("INBOX")
+        unseen = client.search("UNSEEN")
+    assert unseen == []
     again = subprocess.run(_cli(config, "sync"), capture_output=True, timeout=60)
     assert again.returncode == 0
     assert b"0 new messages" in again.stdout

@@ -7,6 +7,7 @@ import sys
 import threading
 from pathlib import Path
 
+import pytest
 from imapclient import SEEN
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -18,6 +19,8 @@ from cs_console.desk.sync import (
     sync_account,
     watch_account,
 )
+from cs_console.errors import ImapError
+from cs_console.mail.imap_sync import ImapFolder
 from cs_console.store.models import FolderState, Message, Ticket
 from tests.rig.dovecot import Dovecot
 from tests.rig.workspace import account_table, write_config
@@ -283,3 +286,55 @@ def test_cli_watch_syncs_new_mail_and_stops_on_ctrl_c(dovecot: Dovecot, tmp_path
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == 0
+
+
+def test_marks_owed_by_a_stopped_sync_are_done_by_the_next(
+    dovecot: Dovecot, sqlite_engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = settings_for(tmp_path, dovecot, after_ingest="seen")
+    dovecot.deliver(mail(mid="a@x"))
+    dovecot.deliver(mail(mid="b@x", sender="b@example.org"))
+
+    def refuse(self: ImapFolder, uids: list[int]) -> None:
+        raise ImapError("cannot mark mail read in 'INBOX': connection lost")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(ImapFolder, "mark_seen", refuse)
+        first = _sync(settings, sqlite_engine)
+    assert first.total("stored") == 2
+    assert any("connection lost" in w for w in first.folders[0].warnings)
+    with Session(sqlite_engine) as session:
+        state = session.exec(select(FolderState)).one()
+        assert state.after_ingest_pending == "1:2"
+    with dovecot.client() as client:
+        client.select_folder("INBOX")
+        assert len(client.search("UNSEEN")) == 2
+
+    second = _sync(settings, sqlite_engine)
+    assert not second.folders[0].no_news  # owed work is not "no news"
+    assert second.total("stored") == 0
+    with dovecot.client() as client:
+        client.select_folder("INBOX")
+        assert client.search("UNSEEN") == []
+    with Session(sqlite_engine) as session:
+        assert session.exec(select(FolderState)).one().after_ingest_pending is None
+    assert _sync(settings, sqlite_engine).folders[0].no_news
+
+
+def test_owed_marks_are_dropped_when_the_account_keeps_mail(
+    dovecot: Dovecot, sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    settings = settings_for(tmp_path, dovecot)  # after_ingest = "keep"
+    dovecot.deliver(mail())
+    _sync(settings, sqlite_engine)
+    with Session(sqlite_engine) as session:
+        state = session.exec(select(FolderState)).one()
+        state.after_ingest_pending = "1"  # owed under an earlier "seen" setting
+        session.add(state)
+        session.commit()
+    _sync(settings, sqlite_engine)
+    with Session(sqlite_engine) as session:
+        assert session.exec(select(FolderState)).one().after_ingest_pending is None
+    with dovecot.client() as client:
+        client.select_folder("INBOX")
+        assert len(client.search("UNSEEN")) == 1

@@ -74,6 +74,8 @@ from cs_console.mail.imap_sync import (
     chunks,
     detect_sent_folder,
     folder_status,
+    parse_uid_set,
+    uid_set,
     wait_for_news,
 )
 from cs_console.secrets import get_password
@@ -380,7 +382,11 @@ def _state(session: Session, account: str, folder: str) -> FolderState:
 
 
 def _no_news(state: FolderState, status: FolderStatus) -> bool:
-    return state.uidvalidity == status.uidvalidity and status.uidnext <= state.last_uid + 1
+    return (
+        state.uidvalidity == status.uidvalidity
+        and status.uidnext <= state.last_uid + 1
+        and not state.after_ingest_pending
+    )
 
 
 def _sync_folder(
@@ -424,16 +430,21 @@ def _sync_folder(
             )
             report.uidvalidity_reset = True
             state.last_uid = 0
+            state.after_ingest_pending = None  # those UIDs name nothing any more
         state.uidvalidity = uidvalidity
         state.last_attempt_at = now_fn()
         session.add(state)
         session.commit()
         last_uid = state.last_uid
+        owed = parse_uid_set(state.after_ingest_pending)
 
     uids = box.uids_after(last_uid)
     total = len(uids)
-    act = bool(uids) and account.after_ingest != "keep"
+    act = bool(uids or owed) and account.after_ingest != "keep"
     act = act and not _is_sent_folder(client, account, folder)
+    # Owed by an earlier sync that stopped after storing them, before marking or moving.
+    if owed and (not act or _after_ingest(box, account, owed, report)):
+        _settle_after_ingest(engine, state_id, owed)
     done = 0
     if progress is not None:
         progress(SyncProgress(account.name, folder, 0, total))
@@ -462,9 +473,10 @@ def _sync_folder(
                     config,
                     now_fn,
                     state_id,
+                    owe_after_ingest=act,
                 )
-                if act:
-                    _after_ingest(box, account, handled, report)
+                if act and _after_ingest(box, account, handled, report):
+                    _settle_after_ingest(engine, state_id, handled)
                 done += len(done_uids)
                 if progress is not None:
                     progress(SyncProgress(account.name, folder, done, total))
@@ -494,8 +506,14 @@ def _ingest_batch(
     config: IngestConfig,
     now_fn: Callable[[], datetime],
     state_id: int | None,
+    *,
+    owe_after_ingest: bool = False,
 ) -> list[int]:
     """Ingest one batch and move the state past it in the same transaction; returns UIDs handled.
+
+    With ``owe_after_ingest`` the same transaction records the handled UIDs as
+    still to be marked seen or moved (``FolderState.after_ingest_pending``),
+    so a sync stopped before doing it leaves the work to the next one.
 
     Messages are parsed before the transaction opens (parsing never fails and
     holds no lock). The batch's rows are written together at the end
@@ -599,6 +617,9 @@ def _ingest_batch(
                     config.clock.refresh_many(session, [t for t in tickets if t], now=now)
                 state.last_uid = max(state.last_uid, max(batch))
                 state.last_attempt_at = now
+                if owe_after_ingest and handled:
+                    owed = [*parse_uid_set(state.after_ingest_pending), *handled]
+                    state.after_ingest_pending = uid_set(owed)
                 session.add(state)
                 session.commit()
             except IntegrityError as exc:
@@ -650,10 +671,14 @@ def _count(report: FolderReport, outcome: str, acknowledged: bool) -> None:
 
 def _after_ingest(
     box: ImapFolder, account: AccountSettings, uids: list[int], report: FolderReport
-) -> None:
-    """Mark seen / move what was committed; a failure here loses nothing, so it only warns."""
+) -> bool:
+    """Mark seen / move what was committed; False (and a warning) when the server refused.
+
+    A failure here loses nothing: the UIDs stay owed in the folder's state and
+    the next sync tries again.
+    """
     if not uids or account.after_ingest == "keep":
-        return
+        return True
     try:
         if account.after_ingest == "seen":
             box.mark_seen(uids)
@@ -661,6 +686,21 @@ def _after_ingest(
             box.move(uids, account.move_to)
     except ImapError as exc:
         report.warnings.append(exc.message)
+        return False
+    return True
+
+
+def _settle_after_ingest(engine: Engine, state_id: int | None, uids: list[int]) -> None:
+    """Forget ``uids`` from the actions the folder still owes the server."""
+    done = set(uids)
+    with Session(engine, expire_on_commit=False) as session:
+        state = session.get(FolderState, state_id)
+        if state is None or not state.after_ingest_pending:
+            return
+        left = [uid for uid in parse_uid_set(state.after_ingest_pending) if uid not in done]
+        state.after_ingest_pending = uid_set(left) or None
+        session.add(state)
+        session.commit()
 
 
 def _is_sent_folder(client: IMAPClient, account: AccountSettings, folder: str) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import socket
 import ssl
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -28,6 +28,8 @@ __all__ = [
     "chunks",
     "detect_sent_folder",
     "folder_status",
+    "parse_uid_set",
+    "uid_set",
     "wait_for_news",
 ]
 
@@ -57,6 +59,31 @@ def chunks(items: Sequence[int], size: int) -> Iterator[list[int]]:
     """``items`` in lists of at most ``size``."""
     for start in range(0, len(items), size):
         yield list(items[start : start + size])
+
+
+def uid_set(uids: Iterable[int]) -> str:
+    """UIDs as a compact IMAP sequence set: ``[1, 2, 3, 7]`` becomes ``"1:3,7"``."""
+    parts: list[str] = []
+    ordered = sorted(set(uids))
+    i = 0
+    while i < len(ordered):
+        j = i
+        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
+            j += 1
+        parts.append(str(ordered[i]) if i == j else f"{ordered[i]}:{ordered[j]}")
+        i = j + 1
+    return ",".join(parts)
+
+
+def parse_uid_set(text: str | None) -> list[int]:
+    """The UIDs of a set written by :func:`uid_set` (empty for None or ``""``)."""
+    uids: list[int] = []
+    for part in (text or "").split(","):
+        if not part:
+            continue
+        first, _sep, last = part.partition(":")
+        uids.extend(range(int(first), int(last or first) + 1))
+    return uids
 
 
 def has_condstore(client: IMAPClient) -> bool:

@@ -256,6 +256,9 @@ class FolderState(SQLModel, table=True):
     last_success_at: datetime | None = Field(default=None, sa_column=_time())
     last_error: str | None = Field(default=None, sa_column=Column(Text))
     consecutive_failures: int = 0
+    #: UIDs stored but not yet marked seen or moved on the server (an IMAP sequence
+    #: set such as ``"4:9,12"``); the next sync of the folder does it.
+    after_ingest_pending: str | None = Field(default=None, sa_column=Column(Text))
 
 
 class Draft(SQLModel, table=True):
