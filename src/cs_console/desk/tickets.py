@@ -112,7 +112,7 @@ def record_event(
         event = TicketEvent(**values)
         session.add(event)
     touch(ticket, now=now)
-    session.add(ticket)
+    _keep(session, ticket)
     announce(session)
     return event
 
@@ -245,8 +245,18 @@ def _note_message(session: Session, ticket: Ticket, direction: str, at: datetime
         if ticket.first_reply_at is None:
             ticket.first_reply_at = at
     touch(ticket, now=at)
-    session.add(ticket)
+    _keep(session, ticket)
     announce(session)
+
+
+def _keep(session: Session, ticket: Ticket) -> None:
+    """Add ``ticket`` to ``session`` unless it is there already.
+
+    ``Session.add`` of an object the session holds changes nothing but walks
+    its relationships' cascades, which a batch ingest does for every message.
+    """
+    if ticket not in session:
+        session.add(ticket)
 
 
 def set_status(
