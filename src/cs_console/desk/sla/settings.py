@@ -12,6 +12,7 @@ is Wednesday 10:00 in a shop open 09:00-18:00).
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -101,6 +102,22 @@ def parse_duration(text: str | int | float) -> Duration:
     """
     if isinstance(text, bool):
         raise ValueError(_("{text} is not a duration").format(text=repr(text)))
+    if isinstance(text, str):
+        return _parse_text(text)
+    return _parse(text)
+
+
+@functools.lru_cache(maxsize=256)
+def _parse_text(text: str) -> Duration:
+    """:func:`parse_duration` of a text, remembered: a policy's targets are read per evaluation.
+
+    Only results are remembered (a frozen :class:`Duration`); a text that is not a
+    duration raises again, in the language of the moment, each time it is parsed.
+    """
+    return _parse(text)
+
+
+def _parse(text: str | int | float) -> Duration:
     if isinstance(text, int | float) or _BARE.match(text):
         duration = Duration(minutes=float(text) * 60)
     elif _WHOLE.match(text):
