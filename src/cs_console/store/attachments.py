@@ -31,9 +31,8 @@ def store_blob(root: Path, data: bytes) -> str:
     path = blob_path(root, digest)
     if path.exists():
         return digest
-    _private_dirs(root, path.parent)
     tmp = path.parent / f".{digest}.{os.getpid()}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = _create(root, tmp)
     try:
         try:
             view = memoryview(data)
@@ -49,20 +48,53 @@ def store_blob(root: Path, data: bytes) -> str:
     return digest
 
 
+#: Folders this process has made (or found) with mode 0700, so each is made once.
+_MADE: set[Path] = set()
+
+
+def _create(root: Path, tmp: Path) -> int:
+    """Open ``tmp`` for writing, mode 0600, making its folders first.
+
+    A folder remembered as made but removed since (by hand, or a cleanup) is
+    made again: the first attempt then fails, the folders are forgotten, and
+    the second attempt makes them.
+    """
+    folder = tmp.parent
+    try:
+        _private_dirs(root, folder)
+        return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    except FileNotFoundError:
+        _MADE.difference_update(_levels(root, folder))
+    _private_dirs(root, folder)
+    return os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+
+
+def _levels(root: Path, folder: Path) -> tuple[Path, Path, Path]:
+    """``root`` and the two hash folders below it (``<aa>`` and ``<aa>/<bb>``), outermost first."""
+    return root, folder.parent, folder
+
+
 def _private_dirs(root: Path, folder: Path) -> None:
-    """Create ``root`` and the folders below it down to ``folder``, each mode 0700.
+    """Create ``root`` and the hash folders down to ``folder`` (:func:`blob_path`), each mode 0700.
 
     ``mkdir(parents=True, mode=...)`` gives the parents the umask's mode (0777
-    under a loose umask), so each level is made, and tightened, here.
+    under a loose umask), so each level is made, and tightened, here. Levels
+    made earlier in the process are not made again (see :func:`_create`).
     """
-    root.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # the workspace's data folder
-    levels = [folder, *[p for p in folder.parents if p == root or root in p.parents]]
-    for level in reversed(levels):
+    if folder in _MADE:
+        return
+    if root not in _MADE:
+        root.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # the workspace's data folder
+    for level in _levels(root, folder):
+        if level in _MADE:
+            continue
         try:
             level.mkdir(mode=0o700)
         except FileExistsError:
-            continue
-        os.chmod(level, 0o700)  # mkdir's mode is filtered by the umask
+            pass
+        else:
+            os.chmod(level, 0o700)  # mkdir's mode is filtered by the umask
+        _MADE.add(level)
 
 
 def read_blob(root: Path, sha256: str) -> bytes:
