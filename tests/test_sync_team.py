@@ -29,6 +29,7 @@ ELSEWHERE = "another-machine:4242:abcd1234"  # a holder this machine cannot see 
 
 
 def _wait_for(condition: object, *, limit: float, what: str) -> None:
+    """Poll until ``condition`` holds; ``limit`` is a generous deadline for a loaded machine."""
     deadline = time.monotonic() + limit
     while time.monotonic() < deadline:
         if condition():  # type: ignore[operator]
@@ -198,10 +199,10 @@ def test_two_watchers_ingest_each_message_once_and_one_takes_over_after_kill_9(
         try:
             _wait_for(
                 lambda: any(w.said("skipped, another process syncs it") for w in watchers),
-                limit=60,
+                limit=180,
                 what="one watcher standing by",
             )
-            _wait_for(lambda: _rows(engine)[0] >= 20, limit=60, what="the first messages")
+            _wait_for(lambda: _rows(engine)[0] >= 20, limit=180, what="the first messages")
             holder = current_holder(engine, sync_lease_name("shop"), now=utcnow())
             assert holder is not None
             pid = int(holder.split(":")[1])
@@ -213,7 +214,7 @@ def test_two_watchers_ingest_each_message_once_and_one_takes_over_after_kill_9(
             assert survivor.said("skipped, another process syncs it")
             producer.join(timeout=60)
             assert delivered.is_set()
-            _wait_for(lambda: _rows(engine)[0] >= total, limit=90, what="every message")
+            _wait_for(lambda: _rows(engine)[0] >= total, limit=180, what="every message")
             _wait_for(
                 lambda: survivor.said("this process syncs it now"), limit=10, what="the take-over"
             )
