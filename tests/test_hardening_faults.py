@@ -26,11 +26,13 @@ from typer.testing import CliRunner
 
 import cs_console.desk.outbox_drain as outbox_drain
 import cs_console.desk.sync as desk_sync
+import cs_console.desk.sync_watch as desk_sync_watch
 from cs_console.cli import app
 from cs_console.config import load_settings
 from cs_console.desk.outbox import drain_outbox
 from cs_console.desk.replies import reply_to_ticket
-from cs_console.desk.sync import SyncReport, read_states, sync_account, watch_account
+from cs_console.desk.sync import SyncReport, read_states, sync_account
+from cs_console.desk.sync_watch import watch_account
 from cs_console.errors import ConfigError
 from cs_console.mail.connect import imap_connect
 from cs_console.mail.smtp_send import SmtpSender
@@ -620,7 +622,9 @@ def test_watch_recovers_from_a_fault_while_idling(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(desk_sync, "imap_connect", functools.partial(imap_connect, timeout=1.0))
+    monkeypatch.setattr(
+        desk_sync_watch, "imap_connect", functools.partial(imap_connect, timeout=1.0)
+    )
     settings = settings_for(tmp_path, dovecot, imap_port=imap_proxy.port)
     _fill(dovecot, 2)
     stop = threading.Event()

@@ -12,13 +12,8 @@ from imapclient import SEEN
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from cs_console.desk.sync import (
-    SyncReport,
-    account_lock,
-    backoff_delays,
-    sync_account,
-    watch_account,
-)
+from cs_console.desk.sync import SyncReport, account_lock, sync_account
+from cs_console.desk.sync_watch import backoff_delays, watch_account
 from cs_console.errors import ImapError
 from cs_console.mail.imap_sync import ImapFolder
 from cs_console.store.models import FolderState, Message, Ticket

@@ -16,7 +16,8 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
 from cs_console.desk.leases import current_holder, sync_lease_name, try_acquire
-from cs_console.desk.sync import SyncReport, sync_account, watch_account
+from cs_console.desk.sync import SyncReport, sync_account
+from cs_console.desk.sync_watch import watch_account
 from cs_console.store.models import Message
 from cs_console.store.types import utcnow
 from tests.rig.database import postgres_schema, postgres_url_for

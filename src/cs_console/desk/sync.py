@@ -15,12 +15,11 @@ For each folder of an account :func:`sync_account`:
    and the batch goes on. A large sync parses the next batch in worker
    processes while this one is written (:mod:`cs_console.desk.sync_parse`),
    and writes a batch's rows with a few bulk INSERTs (:mod:`cs_console.desk.bulk`);
-4. marks the batch seen or moves it (``after_ingest``) only after the commit.
+4. marks the batch seen or moves it (``after_ingest``) only after the commit,
+   recording in the batch's transaction what is still owed to the server so a
+   sync stopped in between leaves it to the next one.
 
-:func:`watch_account` keeps an account synced: IDLE on its first folder where
-the server has it (up to ``interval`` seconds, so the other folders are polled
-at least that often), sleeping ``interval`` otherwise, and reconnecting after
-a growing delay (1 s, 2 s, 4 s... up to 5 minutes) when the connection drops.
+:mod:`cs_console.desk.sync_watch` keeps accounts synced with this.
 
 A file lock per account (``<data_dir>/locks/sync-<account>.lock``) keeps two
 runs on one machine from syncing the same account at once; the account's
@@ -37,7 +36,6 @@ Failures are recorded on the folder's state (``last_error``,
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -76,7 +74,6 @@ from cs_console.mail.imap_sync import (
     folder_status,
     parse_uid_set,
     uid_set,
-    wait_for_news,
 )
 from cs_console.secrets import get_password
 from cs_console.store.models import FolderState, Message, Ticket
@@ -214,7 +211,7 @@ def sync_account(
     try:
         try:
             if not lease.acquire():
-                report.lease_holder = _other_holder(lease)
+                report.lease_holder = lease_holder_name(lease)
                 return report
         except SQLAlchemyError as exc:
             report.error = database_trouble(exc)
@@ -234,7 +231,7 @@ def sync_account(
         )
     finally:
         if own_lease:
-            _release_quietly(lease)
+            release_lease_quietly(lease)
         lock.release()
     return report
 
@@ -248,7 +245,7 @@ def database_trouble(exc: SQLAlchemyError) -> str:
     ).format(reason=text)
 
 
-def _release_quietly(lease: AccountLease) -> None:
+def release_lease_quietly(lease: AccountLease) -> None:
     try:
         lease.release()
     except SQLAlchemyError:  # it expires on its own
@@ -310,10 +307,10 @@ def _sync_leased(
             if own_client:
                 _logout(client)
     except _LeaseLost:
-        report.lease_holder = _other_holder(lease)
+        report.lease_holder = lease_holder_name(lease)
 
 
-def _other_holder(lease: AccountLease) -> str:
+def lease_holder_name(lease: AccountLease) -> str:
     try:
         return lease.other_holder() or "another process"
     except SQLAlchemyError:
@@ -757,157 +754,9 @@ def read_states(engine: Engine, account: str | None = None) -> list[FolderState]
         return list(session.exec(query).all())
 
 
-__all__ += ["backoff_delays", "read_states", "utc_now", "watch_account", "watch_accounts"]
+__all__ += ["close_quietly", "lease_holder_name", "read_states", "release_lease_quietly", "utc_now"]
 
 
-def _close_quietly(client: IMAPClient | None) -> None:
+def close_quietly(client: IMAPClient | None) -> None:
     if client is not None:
         _logout(client)
-
-
-MAX_BACKOFF = 300.0
-
-
-def backoff_delays(start: float = 1.0, limit: float = MAX_BACKOFF) -> Callable[[], float]:
-    """A function giving 1, 2, 4, ... up to ``limit`` seconds on successive calls."""
-    delay = [start / 2]
-
-    def step() -> float:
-        delay[0] = min(delay[0] * 2, limit)
-        return delay[0]
-
-    return step
-
-
-def watch_account(
-    settings: Settings,
-    engine: Engine,
-    account: AccountSettings,
-    *,
-    stop: threading.Event,
-    interval: float = 60.0,
-    batch_size: int = DEFAULT_BATCH,
-    now_fn: Callable[[], datetime] = utc_now,
-    progress: ProgressFn | None = None,
-    on_report: Callable[[SyncReport], None] | None = None,
-    on_error: Callable[[str, str, float], None] | None = None,
-    lease_ttl: timedelta = DEFAULT_LEASE,
-    lease_clock: Callable[[], datetime] = utc_now,
-) -> None:
-    """Sync ``account`` until ``stop`` is set (see the module docstring).
-
-    Only while this process holds the account's lease: otherwise it reports
-    the skip (``report.lease_holder``) and tries again every third of
-    ``lease_ttl``, so it takes over within the lease time when the holder dies.
-    The lease is renewed while waiting for news and released on the way out.
-    """
-    config = IngestConfig.from_settings(settings)
-    next_delay = backoff_delays()
-    client: IMAPClient | None = None
-    lease = AccountLease(engine, account.name, ttl=lease_ttl, clock=lease_clock)
-    lost = threading.Event()
-
-    def should_stop() -> bool:
-        if stop.is_set():
-            return True
-        try:
-            kept = lease.renew_if_due()
-        except SQLAlchemyError:
-            kept = False
-        if not kept:
-            lost.set()
-        return not kept
-
-    try:
-        while not stop.is_set():
-            try:
-                if not lease.acquire():
-                    if on_report is not None:
-                        on_report(SyncReport(account.name, lease_holder=_other_holder(lease)))
-                    _close_quietly(client)
-                    client = None
-                    stop.wait(lease.renew_every)
-                    continue
-                if client is None:
-                    client = imap_connect(imap_endpoint(account), get_password(account))
-                report = sync_account(
-                    settings,
-                    engine,
-                    account,
-                    now_fn=now_fn,
-                    progress=progress,
-                    batch_size=batch_size,
-                    lock_timeout=interval,
-                    client=client,
-                    config=config,
-                    lease=lease,
-                )
-                if on_report is not None:
-                    on_report(report)
-                if not report.ok:
-                    raise CsConsoleError("; ".join(report.errors))
-                next_delay = backoff_delays()
-                if report.skipped:
-                    stop.wait(lease.renew_every)
-                    continue
-                lost.clear()
-                news = wait_for_news(
-                    client, account.folders[0], timeout=interval, should_stop=should_stop
-                )
-                if not news and not lost.is_set() and b"IDLE" not in client.capabilities():
-                    _poll_wait(stop, interval, should_stop)  # no IDLE on this server: poll
-            except (CsConsoleError, SQLAlchemyError, *IMAP_ERRORS) as exc:
-                if isinstance(exc, CsConsoleError):
-                    message = exc.message
-                elif isinstance(exc, SQLAlchemyError):
-                    message = database_trouble(exc)
-                else:
-                    message = str(exc)
-                delay = next_delay()
-                if on_error is not None:
-                    on_error(account.name, message, delay)
-                log.warning("%s: %s; retrying in %.0f s", account.name, message, delay)
-                _close_quietly(client)
-                client = None
-                stop.wait(delay)
-    finally:
-        _close_quietly(client)
-        _release_quietly(lease)
-
-
-def _poll_wait(stop: threading.Event, interval: float, should_stop: Callable[[], bool]) -> None:
-    """Wait ``interval`` seconds, renewing the lease on the way (``should_stop`` does)."""
-    waited = 0.0
-    while waited < interval and not should_stop():
-        step = min(1.0, interval - waited)
-        stop.wait(step)
-        waited += step
-
-
-def watch_accounts(
-    settings: Settings,
-    engine: Engine,
-    accounts: list[AccountSettings],
-    *,
-    stop: threading.Event,
-    **options: object,
-) -> None:
-    """Watch several accounts, one thread each, until ``stop`` is set or Ctrl-C."""
-    threads = [
-        threading.Thread(
-            target=watch_account,
-            args=(settings, engine, account),
-            kwargs={"stop": stop, **options},
-            name=f"watch-{account.name}",
-            daemon=True,
-        )
-        for account in accounts
-    ]
-    for thread in threads:
-        thread.start()
-    try:
-        while any(t.is_alive() for t in threads):
-            for thread in threads:
-                thread.join(timeout=0.5)
-    finally:
-        stop.set()

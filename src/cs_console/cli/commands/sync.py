@@ -19,8 +19,8 @@ from cs_console.desk.sync import (
     SyncProgress,
     SyncReport,
     sync_account,
-    watch_accounts,
 )
+from cs_console.desk.sync_watch import watch_accounts
 from cs_console.errors import ConfigError
 from cs_console.i18n import _, ngettext
 
