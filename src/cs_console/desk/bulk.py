@@ -4,7 +4,7 @@ A batch of mail adds tens of thousands of rows nothing reads back before the
 commit: messages, their raw bytes, attachments, tags and events. Building an
 ORM object for each costs more than parsing the mail, so a batch collects them
 as plain dicts here (:class:`BulkRows`) and writes them table by table, parents
-first, when the batch is flushed (:func:`cs_console.desk.ingest.flush_batch`).
+first, when the batch is flushed (:func:`cs_console.desk.ingest_batch.flush_batch`).
 
 While a session has a collector (:func:`collect`), :func:`cs_console.desk.tickets.record_event`
 adds its event here too, so every change in the batch, whoever makes it, lands

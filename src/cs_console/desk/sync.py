@@ -49,15 +49,14 @@ from sqlmodel import Session, col, select
 from cs_console.config import AccountSettings, Settings
 from cs_console.desk.batch_sla import evaluate_new_tickets
 from cs_console.desk.ingest import (
-    BatchLookups,
     IngestConfig,
     SourceRef,
     dedupe_hash,
-    flush_batch,
     ingest_raw,
     quarantine_raw,
     written_at,
 )
+from cs_console.desk.ingest_batch import BatchLookups, flush_batch
 from cs_console.desk.sync_lease import DEFAULT_LEASE, AccountLease
 from cs_console.desk.sync_parse import BatchParser, Prepared
 from cs_console.errors import CsConsoleError, ImapError
