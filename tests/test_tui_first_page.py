@@ -162,11 +162,8 @@ def _not_called() -> Any:
     raise AssertionError("the ordinary path was taken")
 
 
-async def test_keys_typed_while_loading_wait_for_the_workspace(
-    sqlite_engine: Engine, now: datetime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    seed(sqlite_engine, now)
-    config = _write_config(tmp_path, sqlite_engine)
+def _hold_loading(monkeypatch: pytest.MonkeyPatch) -> threading.Event:
+    """Keep the console's loading thread at the config until the event is set."""
     release = threading.Event()
     real_load = load_settings
 
@@ -175,6 +172,15 @@ async def test_keys_typed_while_loading_wait_for_the_workspace(
         return real_load(path, **kw)
 
     monkeypatch.setattr("cs_console.config.load_settings", held_load)
+    return release
+
+
+async def test_keys_typed_while_loading_wait_for_the_workspace(
+    sqlite_engine: Engine, now: datetime, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    seed(sqlite_engine, now)
+    config = _write_config(tmp_path, sqlite_engine)
+    release = _hold_loading(monkeypatch)
     app = prepare_console(config, load_settings=_not_called, **_options(now))
     assert app.first_page is not None and not app.ready
     async with app.run_test(size=SIZE) as pilot:
@@ -232,14 +238,7 @@ async def test_the_first_page_looks_like_the_ordinary_queue(
         expected = _table_text(ordinary)
         views = str(ordinary.screen.query_one("#views", Static).render())
     assert len(expected) > 10 and "tickets" in views
-    release = threading.Event()
-    real_load = load_settings
-
-    def held_load(path: Any = None, **kw: Any) -> Any:
-        release.wait()
-        return real_load(path, **kw)
-
-    monkeypatch.setattr("cs_console.config.load_settings", held_load)
+    release = _hold_loading(monkeypatch)
     fast = prepare_console(config, load_settings=_not_called, **_options(now))
     async with fast.run_test(size=SIZE) as pilot:
         await pilot.pause()
@@ -271,14 +270,7 @@ async def test_a_change_committed_while_loading_is_read_with_the_real_query(
 ) -> None:
     ids = seed(sqlite_engine, now)
     config = _write_config(tmp_path, sqlite_engine)
-    release = threading.Event()
-    real_load = load_settings
-
-    def held_load(path: Any = None, **kw: Any) -> Any:
-        release.wait()
-        return real_load(path, **kw)
-
-    monkeypatch.setattr("cs_console.config.load_settings", held_load)
+    release = _hold_loading(monkeypatch)
     app = prepare_console(config, load_settings=_not_called, **_options(now))
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
