@@ -9,6 +9,7 @@ import sys
 import textwrap
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -151,3 +152,45 @@ def test_help_follows_the_lang_option(tmp_path: Path) -> None:
         check=True,
     ).stdout
     assert "Volúmenes" not in english and "SLA" in english
+
+
+_PAGE = first_page.FirstPage(
+    config_file=Path("config.toml"),
+    database_url="sqlite:///cs.db",
+    language=None,
+    agent="ana",
+    shop="Shop",
+    rows=[],
+    more=False,
+)
+
+
+class _FailingApp:
+    """Stands in for the console: its loading thread met a bug."""
+
+    def __init__(self, **_: Any) -> None:
+        self.ready = False
+        self.load_error: BaseException | None = RuntimeError("boom while loading")
+
+    def run(self) -> None:
+        pass
+
+
+@pytest.mark.parametrize("debug", [False, True])
+def test_an_unexpected_loading_error_is_reported_once(
+    monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str], debug: bool
+) -> None:
+    import cs_console.tui.app
+    from cs_console import launch
+
+    monkeypatch.setattr(first_page, "prepare", lambda *_a, **_k: _PAGE)
+    monkeypatch.setattr(cs_console.tui.app, "ConsoleApp", _FailingApp)
+    if debug:
+        with pytest.raises(RuntimeError, match="boom"):
+            launch.main(["--debug"])
+        return
+    with pytest.raises(SystemExit) as exited:
+        launch.main([])  # not the CLI again: that would open the console a second time
+    assert exited.value.code == 2
+    err = capfd.readouterr().err
+    assert "Unexpected error" in err and "boom while loading" in err

@@ -75,14 +75,16 @@ def _open_console(options: ConsoleOptions) -> bool:
     error = app.load_error
     if error is None:
         return True
+    from cs_console.cli.app import report_error, unexpected_error
     from cs_console.errors import CsConsoleError
 
-    if not isinstance(error, CsConsoleError):
-        return False  # the CLI runs again and reports the unexpected error its way
-    from cs_console.cli.app import report_error
-
-    report_error(error, debug=options.debug)
-    raise SystemExit(1)
+    if isinstance(error, CsConsoleError):
+        report_error(error, debug=options.debug)
+        raise SystemExit(1)
+    if options.debug:
+        raise error
+    report_error(unexpected_error(error), debug=False)  # as the CLI reports a bug
+    raise SystemExit(2)
 
 
 def global_lang(args: Sequence[str]) -> str | None:

@@ -77,6 +77,16 @@ def report_error(exc: CsConsoleError, *, debug: bool) -> None:
     err_console.print(line)
 
 
+def unexpected_error(exc: BaseException) -> CsConsoleError:
+    """A bug or an unforeseen failure, in the words the CLI uses (exit code 2)."""
+    return CsConsoleError(
+        _("{error}: {detail}. Run again with --debug to see the details.").format(
+            error=type(exc).__name__, detail=exc
+        ),
+        title=_("Unexpected error"),
+    )
+
+
 class _Group(TyperGroup):
     """Turns :class:`CsConsoleError` into a clear message and exit code 1."""
 
@@ -96,13 +106,7 @@ class _Group(TyperGroup):
             state = ctx.find_object(CliState)
             if state and state.debug:
                 raise
-            unexpected = CsConsoleError(
-                _("{error}: {detail}. Run again with --debug to see the details.").format(
-                    error=type(exc).__name__, detail=exc
-                ),
-                title=_("Unexpected error"),
-            )
-            report_error(unexpected, debug=False)
+            report_error(unexpected_error(exc), debug=False)
             raise typer.Exit(code=2) from None
 
 
