@@ -25,9 +25,9 @@ def test_worker_processes_parse_like_inline_and_keep_the_order() -> None:
     with BatchParser(total=5000, workers=2, min_messages=1) as parser:
         assert parser.pool is not None
         parser.wait_started()
-        first = parser.submit(raws[:4])
-        second = parser.submit(raws[4:])
-        results = first() + second()
+        first = parser.prepare(raws[:4])
+        second = parser.prepare(raws[4:])
+        results = [p.parsed for p in first() + second()]
     assert results == parse_all(raws)
     assert [p.message_id for p in results] == [f"p{i}@example.org" for i in range(7)]
 
@@ -35,18 +35,18 @@ def test_worker_processes_parse_like_inline_and_keep_the_order() -> None:
 def test_batches_before_the_workers_start_are_parsed_inline_when_asked_for() -> None:
     raws = _raws(5)
     with BatchParser(total=5000, workers=2, min_messages=1) as parser:
-        early = parser.submit(raws[:3])  # the workers are still starting: parsed inline
+        early = parser.prepare(raws[:3])  # the workers are still starting: parsed inline
         parser.wait_started()
-        late = parser.submit(raws[3:])
+        late = parser.prepare(raws[3:])
         assert parser.pool is not None
-        assert early() + late() == parse_all(raws)
+        assert [p.parsed for p in early() + late()] == parse_all(raws)
 
 
 def test_small_syncs_parse_inline() -> None:
     with BatchParser(total=20, workers=2) as parser:
         assert parser.pool is None
         raws = _raws(2)
-        assert parser.submit(raws)() == parse_all(raws)
+        assert [p.parsed for p in parser.prepare(raws)()] == parse_all(raws)
     with BatchParser(total=50_000, workers=0) as parser:
         assert parser.pool is None
 

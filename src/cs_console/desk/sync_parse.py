@@ -19,7 +19,6 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
-from typing import TypeVar
 
 from cs_console.desk.routing import routing_text
 from cs_console.mail.parse import ParsedMessage, parse_message
@@ -34,7 +33,6 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 POOL_MIN_MESSAGES = 1000  # fewer new messages than this are parsed inline
 
@@ -94,33 +92,24 @@ class BatchParser:
             # One task per worker starts them all now; each is ready once its task is done.
             self._starting = [self.pool.submit(_ready) for _ in range(count)]
 
-    def submit(self, raws: Sequence[bytes]) -> Callable[[], list[ParsedMessage]]:
-        """Start parsing ``raws``; the returned function gives the results (in order)."""
-        return self._submit(parse_all, raws)
-
     def prepare(self, raws: Sequence[bytes]) -> Callable[[], list[Prepared]]:
-        """Like :meth:`submit`, the results being :func:`prepare_all`'s."""
-        return self._submit(prepare_all, raws)
-
-    def _submit(
-        self, work: Callable[[Sequence[bytes]], list[T]], raws: Sequence[bytes]
-    ) -> Callable[[], list[T]]:
+        """Start :func:`prepare_all` of ``raws``; the function returned gives the results."""
         if self.pool is None or len(raws) < 2 or not self._ready():
-            return lambda: work(raws)
+            return lambda: prepare_all(raws)
         size = -(-len(raws) // self.workers)
         parts = [list(raws[i : i + size]) for i in range(0, len(raws), size)]
         try:
-            futures: list[Future[list[T]]] = [self.pool.submit(work, part) for part in parts]
+            futures = [self.pool.submit(prepare_all, part) for part in parts]
         except (BrokenProcessPool, RuntimeError):
             self._give_up()
-            return lambda: work(raws)
+            return lambda: prepare_all(raws)
 
-        def result() -> list[T]:
+        def result() -> list[Prepared]:
             try:
                 return [item for future in futures for item in future.result()]
             except BrokenProcessPool:
                 self._give_up()
-                return work(raws)
+                return prepare_all(raws)
 
         return result
 
