@@ -22,6 +22,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -36,7 +37,7 @@ from cs_console.desk.autoreply import (
 )
 from cs_console.desk.bulk import new_object
 from cs_console.desk.ingest_batch import BatchLookups
-from cs_console.desk.routing import RoutingInput, RoutingSettings, route
+from cs_console.desk.routing import Router, RoutingInput, RoutingSettings
 from cs_console.desk.sla.calendar import CalendarSet
 from cs_console.desk.sla.settings import SlaSettings
 from cs_console.desk.surveys import record_survey_reply
@@ -151,6 +152,11 @@ class IngestConfig:
     @property
     def default_account(self) -> str | None:
         return next(iter(self.accounts), None)
+
+    @cached_property
+    def router(self) -> Router:
+        """The routing rules compiled once for the run (every new ticket of it is routed)."""
+        return Router(self.routing)
 
 
 @dataclass(frozen=True)
@@ -685,10 +691,7 @@ def _new_ticket(
         headers=headers,
         channel=channel,
     )
-    if lookups is not None and lookups.router is not None:
-        decision = lookups.router.route(data, folded=routing_text)
-    else:
-        decision = route(config.routing, data)
+    decision = config.router.route(data, folded=routing_text)
     assignee_id = None
     if decision.assignee and lookups is not None and decision.assignee in lookups.agents:
         assignee_id = lookups.agents[decision.assignee]

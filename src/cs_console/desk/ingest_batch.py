@@ -20,7 +20,6 @@ from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from cs_console.desk.bulk import BulkRows, bulk_rows, collect
-from cs_console.desk.routing import Router
 from cs_console.desk.threading import ThreadLookup, normalize_subject
 from cs_console.desk.tickets import get_or_create_agent
 from cs_console.mail.parse import ParsedMessage
@@ -115,7 +114,6 @@ class BatchLookups(ThreadLookup):
         self.absent: set[str] = set()  # senders looked up in the prefetch and not found
         self.survey_checked: set[int] = set()  # tickets whose survey the prefetch looked for
         self.surveyed: set[int] = set()  # ... and those that have a sent survey
-        self.router: Router | None = None  # the routing rules compiled once for the batch
         self.opened: dict[int, Ticket] = {}  # the tickets this batch opened, by id
         self.referenced: list[Ticket] = []  # the tickets the batch's replies point at
         self.batch_tickets: dict[int, Ticket] = {}  # tickets a message of this batch went to
@@ -131,7 +129,6 @@ class BatchLookups(ThreadLookup):
     ) -> BatchLookups:
         """Fetch duplicates, our Message-IDs, customers, referenced and open tickets at once."""
         self = cls(session)
-        self.router = Router(config.routing)
         for rule in config.routing.all_rules():
             if rule.assignee and rule.assignee not in self.agents:
                 agent = get_or_create_agent(session, rule.assignee, now=earliest)

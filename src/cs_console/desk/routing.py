@@ -282,7 +282,7 @@ class _CompiledRule:
 class Router:
     """The rules of one :class:`RoutingSettings`, compiled once to route many messages.
 
-    A batch ingest builds one per batch; :func:`route` builds one per call.
+    An ingest run builds one (``IngestConfig.router``); :func:`route` builds one per call.
     The settings are read when the router is built: build a new one after
     changing them.
     """
