@@ -48,9 +48,9 @@ from cs_console.desk.threading import (
 )
 from cs_console.desk.ticket_sla import TicketClock
 from cs_console.desk.tickets import (
-    PRIORITIES,
     add_message,
     add_message_row,
+    check_priority,
     create_ticket,
     get_or_create_agent,
     get_or_create_customer,
@@ -755,12 +755,7 @@ def _batch_ticket(
     The ticket takes a reserved id and is built by :func:`new_object`; it is
     written with the batch (:func:`cs_console.desk.ingest_batch.flush_batch`).
     """
-    if priority not in PRIORITIES:
-        raise DeskError(
-            _("{priority} is not a priority; choose one of: {choices}").format(
-                priority=repr(priority), choices=", ".join(PRIORITIES)
-            )
-        )
+    check_priority(priority)
     ticket = new_object(
         Ticket,
         {

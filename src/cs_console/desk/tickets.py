@@ -146,7 +146,7 @@ def create_ticket(
     ``ticket_id`` is a number reserved by the caller (a batch ingest); with it
     the ticket is not flushed here, so a batch's rows go to the database together.
     """
-    _check_choice(_NOT_A_PRIORITY, priority, PRIORITIES)
+    check_priority(priority)
     start = created_at or now
     ticket = Ticket(
         subject=subject,
@@ -290,7 +290,7 @@ def reopen(session: Session, ticket: Ticket, *, now: datetime, agent_id: int | N
 def set_priority(
     session: Session, ticket: Ticket, priority: str, *, now: datetime, agent_id: int | None = None
 ) -> bool:
-    _check_choice(_NOT_A_PRIORITY, priority, PRIORITIES)
+    check_priority(priority)
     return _set_field(session, ticket, "priority", priority, now=now, agent_id=agent_id)
 
 
@@ -384,6 +384,11 @@ def _set_field(
 
 _NOT_A_STATUS = N_("{value} is not a status; choose one of: {choices}")
 _NOT_A_PRIORITY = N_("{value} is not a priority; choose one of: {choices}")
+
+
+def check_priority(priority: str) -> None:
+    """Refuse a priority that is not one of :data:`PRIORITIES` (a :class:`DeskError`)."""
+    _check_choice(_NOT_A_PRIORITY, priority, PRIORITIES)
 
 
 def _check_choice(problem: str, value: str, choices: tuple[str, ...]) -> None:
