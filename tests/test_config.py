@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from cs_console.config import CONFIG_ENV, config_path, load_settings
+from cs_console.config import load_settings
 from cs_console.config_reference import render_reference
 from cs_console.errors import ConfigError
+from cs_console.paths import CONFIG_ENV, config_path
 
 ROOT = Path(__file__).parent.parent
 

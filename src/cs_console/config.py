@@ -13,14 +13,12 @@ comes from (an environment variable, a command, or the system keyring); see
 from __future__ import annotations
 
 import getpass
-import os
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from platformdirs import user_config_dir, user_data_dir
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from cs_console.desk.autoreply_settings import AutoReplySettings
@@ -32,10 +30,14 @@ from cs_console.desk.threading_settings import ThreadingSettings
 from cs_console.desk.writing.settings import WritingConfig
 from cs_console.errors import ConfigError
 from cs_console.i18n import _, ngettext
+from cs_console.paths import (
+    config_path,
+    default_data_dir,
+    default_database_url,
+    resolve_sqlite_url,
+)
 from cs_console.tui.keys import KeySettings
 
-APP_NAME = "cs-console"
-CONFIG_ENV = "CS_CONSOLE_CONFIG"
 Security = Literal["tls", "starttls", "none"]
 
 _IMAP_PORTS = {"tls": 993, "starttls": 143, "none": 143}
@@ -382,13 +384,13 @@ class Settings(_Section):
     @property
     def data_dir(self) -> Path:
         """The folder for attachments, locks and the default database."""
-        return self.storage.data_dir or Path(user_data_dir(APP_NAME, appauthor=False))
+        return self.storage.data_dir or default_data_dir()
 
     @property
     def database_url(self) -> str:
         if self.database.url:
             return self.database.url
-        return f"sqlite:///{self.data_dir / 'cs-console.db'}"
+        return default_database_url(self.data_dir)
 
     @property
     def attachments_dir(self) -> Path:
@@ -410,21 +412,6 @@ def _os_user() -> str:
         return getpass.getuser()
     except Exception:  # no passwd entry in some containers
         return "agent"
-
-
-def default_config_path() -> Path:
-    """The XDG config path (``~/.config/cs-console/config.toml`` on Linux)."""
-    return Path(user_config_dir(APP_NAME, appauthor=False)) / "config.toml"
-
-
-def config_path(explicit: Path | str | None = None) -> Path:
-    """Which config file to use: ``--config``, then ``$CS_CONSOLE_CONFIG``, then XDG."""
-    if explicit:
-        return Path(explicit).expanduser()
-    from_env = os.environ.get(CONFIG_ENV)
-    if from_env:
-        return Path(from_env).expanduser()
-    return default_config_path()
 
 
 def load_settings(path: Path | str | None = None, *, missing_ok: bool = False) -> Settings:
@@ -486,11 +473,8 @@ def _resolve_relative_paths(settings: Settings, base: Path) -> None:
     settings.canned.folder = resolve(settings.canned.folder)
     for account in settings.accounts:
         account.ca_file = resolve(account.ca_file)
-    url = settings.database.url
-    if url and url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
-        relative = url.removeprefix("sqlite:///")
-        if relative and relative != ":memory:":
-            settings.database.url = f"sqlite:///{(base / relative).resolve()}"
+    if settings.database.url:
+        settings.database.url = resolve_sqlite_url(settings.database.url, base)
 
 
 def _describe_validation_error(

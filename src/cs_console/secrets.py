@@ -21,11 +21,12 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 from platformdirs import user_cache_dir
 
-from cs_console.config import APP_NAME, AccountSettings
+from cs_console.config import AccountSettings
 from cs_console.errors import OAuthError, SecretError
 from cs_console.i18n import _
 from cs_console.mail.connect import BearerToken, Credential
 from cs_console.mail.oauth import Tokens, oauth_client, refresh_tokens
+from cs_console.paths import APP_NAME
 
 KEYRING_SERVICE = "cs-console"
 _COMMAND_TIMEOUT = 30.0

@@ -14,9 +14,10 @@ from sqlalchemy.engine import Engine
 from typer.core import TyperGroup
 
 from cs_console import __version__
-from cs_console.config import CONFIG_ENV, Settings, config_path, load_settings
+from cs_console.config import Settings, load_settings
 from cs_console.errors import CsConsoleError
 from cs_console.i18n import LANG_ENV, N_, _, choose_language, set_language
+from cs_console.paths import CONFIG_ENV, config_path
 
 console = Console()
 err_console = Console(stderr=True)

@@ -17,7 +17,6 @@ ordinary way, which reports problems with its usual messages.
 from __future__ import annotations
 
 import heapq
-import os
 import re
 import sqlite3
 import tomllib
@@ -28,13 +27,11 @@ from pathlib import Path
 from typing import Any
 
 from cs_console.desk.queue_row import QueueRow, sortable_key
+from cs_console.paths import config_path, default_data_dir, default_database_url, resolve_sqlite_url
 from cs_console.store.enums import OPEN_STATUSES
 
-__all__ = ["FirstPage", "config_file", "head_revision", "prepare", "read_page"]
+__all__ = ["FirstPage", "head_revision", "prepare", "read_page"]
 
-#: As in :mod:`cs_console.config` (which imports pydantic, so it is not imported here).
-APP_NAME = "cs-console"
-CONFIG_ENV = "CS_CONSOLE_CONFIG"
 MIGRATIONS = Path(__file__).resolve().parent.parent / "store" / "migrations" / "versions"
 
 _OPEN = tuple(s.value for s in OPEN_STATUSES)
@@ -81,18 +78,6 @@ class FirstPage:
             self.db.close()
 
 
-def config_file(explicit: Path | str | None = None) -> Path:
-    """Which config file :func:`cs_console.config.config_path` would pick."""
-    if explicit:
-        return Path(explicit).expanduser()
-    from_env = os.environ.get(CONFIG_ENV)
-    if from_env:
-        return Path(from_env).expanduser()
-    from platformdirs import user_config_dir
-
-    return Path(user_config_dir(APP_NAME, appauthor=False)) / "config.toml"
-
-
 def _table(data: Mapping[str, Any], name: str) -> Mapping[str, Any]:
     value = data.get(name, {})
     if not isinstance(value, Mapping):
@@ -111,20 +96,14 @@ def database_url(data: Mapping[str, Any], base: Path) -> str:
     """The database URL the validated settings would give (``Settings.database_url``)."""
     url = _optional_str(_table(data, "database"), "url")
     if url:
-        if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):
-            relative = url.removeprefix("sqlite:///")
-            if relative and relative != ":memory:":
-                return f"sqlite:///{(base / relative).resolve()}"
-        return url
+        return resolve_sqlite_url(url, base)
     data_dir = _optional_str(_table(data, "storage"), "data_dir")
     if data_dir:
         folder = Path(data_dir).expanduser()
         folder = folder if folder.is_absolute() else (base / folder).resolve()
     else:
-        from platformdirs import user_data_dir
-
-        folder = Path(user_data_dir(APP_NAME, appauthor=False))
-    return f"sqlite:///{folder / 'cs-console.db'}"
+        folder = default_data_dir()
+    return default_database_url(folder)
 
 
 def _sqlite_file(url: str) -> Path | None:
@@ -210,7 +189,7 @@ def prepare(config: Path | str | None = None, *, limit: int) -> FirstPage | None
         limit: The page size; one more row is read to know whether there are more.
     """
     try:
-        file = config_file(config)
+        file = config_path(config)
         data = tomllib.loads(file.read_text(encoding="utf-8"))
         url = database_url(data, file.parent)
         path = _sqlite_file(url)
