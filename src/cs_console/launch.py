@@ -28,11 +28,12 @@ class ConsoleOptions:
     debug: bool = False
 
 
-def console_options(args: Sequence[str]) -> ConsoleOptions | None:
-    """The options when ``args`` open the console, None when the CLI must read them."""
+def _global_options(args: Sequence[str]) -> tuple[ConsoleOptions, bool]:
+    """The global options before the command, and whether ``args`` hold nothing else."""
     config: str | None = None
     lang: str | None = None
     debug = False
+    only = True
     rest = list(args)
     while rest:
         arg = rest.pop(0)
@@ -40,17 +41,33 @@ def console_options(args: Sequence[str]) -> ConsoleOptions | None:
             debug = True
             continue
         name, equals, value = arg.partition("=")
+        if not name.startswith("-"):
+            only = False
+            break  # the command: what follows is its own
         if name not in ("--config", "-c", "--lang") or (name == "-c" and equals):
-            return None  # a command, --help, --version, or anything the CLI should judge
+            only = False  # --help, --version, or anything the CLI should judge
+            continue
         if not equals:
             if not rest:
-                return None
+                only = False
+                break
             value = rest.pop(0)
         if name == "--lang":
             lang = value
         else:
             config = value
-    return ConsoleOptions(config=config or None, lang=lang or None, debug=debug)
+    return ConsoleOptions(config=config or None, lang=lang or None, debug=debug), only
+
+
+def console_options(args: Sequence[str]) -> ConsoleOptions | None:
+    """The options when ``args`` open the console, None when the CLI must read them."""
+    options, only = _global_options(args)
+    return options if only else None
+
+
+def global_lang(args: Sequence[str]) -> str | None:
+    """The value of ``--lang`` among the global options (those before the command)."""
+    return _global_options(args)[0].lang
 
 
 def _open_console(options: ConsoleOptions) -> bool:
@@ -85,21 +102,6 @@ def _open_console(options: ConsoleOptions) -> bool:
         raise error
     report_error(unexpected_error(error), debug=False)  # as the CLI reports a bug
     raise SystemExit(2)
-
-
-def global_lang(args: Sequence[str]) -> str | None:
-    """The value of ``--lang`` among the global options (those before the command)."""
-    rest = list(args)
-    lang: str | None = None
-    while rest:
-        name, equals, value = rest.pop(0).partition("=")
-        if not name.startswith("-"):
-            break  # the command: what follows is its own
-        if name in ("--config", "-c", "--lang") and not equals:
-            value = rest.pop(0) if rest else ""
-        if name == "--lang":
-            lang = value or None
-    return lang
 
 
 def main(argv: Sequence[str] | None = None) -> None:
