@@ -17,14 +17,13 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, false, func, or_, select, text, true
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
-from cs_console.desk.queue_row import QueueKey, QueueRow, sortable_key
+from cs_console.desk.queue_row import QueueKey, QueueRow, View, sortable_key
 from cs_console.store.models import (
     OPEN_STATUSES,
     Agent,
@@ -55,17 +54,6 @@ __all__ = [
 DEFAULT_PAGE_SIZE = 150
 #: How soon a due time counts as "breaching" in the breaching view.
 DEFAULT_WARN_WITHIN = timedelta(hours=1)
-
-
-class View(StrEnum):
-    """The queue's views."""
-
-    MINE = "mine"
-    UNASSIGNED = "unassigned"
-    OPEN = "open"
-    PENDING = "pending"
-    BREACHING = "breaching"
-    CATEGORY = "category"
 
 
 @dataclass(frozen=True, slots=True)

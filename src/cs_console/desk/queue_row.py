@@ -1,4 +1,4 @@
-"""A line of the queue and its place in the queue's order.
+"""A line of the queue, its place in the queue's order, and the queue's views.
 
 Kept apart from :mod:`cs_console.desk.queue` (which needs SQLAlchemy) so the
 console can show its first page, read with the standard library's ``sqlite3``,
@@ -9,9 +9,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
 
-__all__ = ["QueueKey", "QueueRow", "sortable_key"]
+__all__ = ["QueueKey", "QueueRow", "View", "sortable_key"]
+
+
+class View(StrEnum):
+    """The queue's views."""
+
+    MINE = "mine"
+    UNASSIGNED = "unassigned"
+    OPEN = "open"
+    PENDING = "pending"
+    BREACHING = "breaching"
+    CATEGORY = "category"
 
 
 @dataclass(frozen=True, slots=True)

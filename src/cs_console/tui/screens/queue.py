@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Footer, Input, Static
 
-from cs_console.desk.queue_row import QueueRow
+from cs_console.desk.queue_row import QueueRow, View
 from cs_console.i18n import N_, _, term
 from cs_console.tui.format import duration, safe_line, sla_text
 from cs_console.tui.screens._base import ConsoleScreen
@@ -32,14 +32,14 @@ PAGE = 150
 #: Fetch the next page when the cursor is this close to the last loaded row.
 PREFETCH_MARGIN = 40
 
-#: The views' values (:class:`~cs_console.desk.queue.View`) and labels.
+#: The views and their labels.
 _VIEW_LABELS = [
-    ("mine", N_("1 Mine")),
-    ("unassigned", N_("2 Unassigned")),
-    ("open", N_("3 All open")),
-    ("pending", N_("4 Pending")),
-    ("breaching", N_("5 Breaching")),
-    ("category", N_("6 Category")),
+    (View.MINE, N_("1 Mine")),
+    (View.UNASSIGNED, N_("2 Unassigned")),
+    (View.OPEN, N_("3 All open")),
+    (View.PENDING, N_("4 Pending")),
+    (View.BREACHING, N_("5 Breaching")),
+    (View.CATEGORY, N_("6 Category")),
 ]
 
 COLUMNS = [
@@ -199,8 +199,6 @@ class QueueScreen(ConsoleScreen):
         # Called at mount too: nothing to do then, and nothing to import (SQLAlchemy).
         if agent_id == (self._flt.agent_id if self._flt is not None else None):
             return
-        from cs_console.desk.queue import View
-
         self.flt = replace(self.flt, agent_id=agent_id)
         if self.flt.view is View.MINE:
             self.reload()
@@ -228,8 +226,6 @@ class QueueScreen(ConsoleScreen):
 
     @work(thread=True, exclusive=True, group="queue-load", exit_on_error=False)
     def _load(self, generation: int, flt: QueueFilter, limit: int, keep: bool) -> None:
-        from cs_console.desk.queue import View
-
         if flt.view is View.MINE and flt.agent_id is None:
             flt = replace(flt, agent_id=self.app.gateway.agent()[0])
         rows = self.app.gateway.page(flt, limit=limit + 1)
@@ -237,8 +233,6 @@ class QueueScreen(ConsoleScreen):
 
     @work(thread=True, exclusive=True, group="queue-more", exit_on_error=False)
     def _load_more(self, generation: int, flt: QueueFilter, after: object) -> None:
-        from cs_console.desk.queue import View
-
         if flt.view is View.MINE and flt.agent_id is None:
             flt = replace(flt, agent_id=self.app.gateway.agent()[0])
         try:
@@ -308,12 +302,12 @@ class QueueScreen(ConsoleScreen):
 
     def _show_views(self) -> None:
         flt = self._flt
-        current = flt.view.value if flt is not None else "open"
+        current = flt.view if flt is not None else View.OPEN
         line = Text()
         for view, label in _VIEW_LABELS:
-            if view == current:
+            if view is current:
                 category = flt.category if flt is not None else None
-                shown = _(label) if view != "category" else f"6 {category or '?'}"
+                shown = _(label) if view is not View.CATEGORY else f"6 {category or '?'}"
                 line.append(f" {shown} ", style="bold reverse")
             else:
                 line.append(f" {_(label)} ", style="dim")
@@ -419,8 +413,6 @@ class QueueScreen(ConsoleScreen):
         self.app.open_ticket(ticket_id, [r.id for r in self.rows])
 
     def action_view(self, name: str) -> None:
-        from cs_console.desk.queue import View
-
         view = View(name)
         if view is View.CATEGORY:
             from cs_console.tui.screens.dialogs import ChoiceScreen
