@@ -15,11 +15,11 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from cs_console.clock import utcnow
 from cs_console.desk.leases import current_holder, sync_lease_name, try_acquire
 from cs_console.desk.sync import SyncReport, sync_account
 from cs_console.desk.sync_watch import watch_account
 from cs_console.store.models import Message
-from cs_console.store.types import utcnow
 from tests.rig.database import postgres_schema, postgres_url_for
 from tests.rig.dovecot import Dovecot
 from tests.rig.workspace import account_table, write_config

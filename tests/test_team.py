@@ -13,12 +13,12 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
+from cs_console.clock import utcnow
 from cs_console.desk import tickets
 from cs_console.desk.changes import ChangeWatcher
 from cs_console.desk.collisions import changes_since
 from cs_console.desk.leases import current_holder, release, try_acquire
 from cs_console.desk.presence import PRESENCE_TTL, heartbeat, others_on
-from cs_console.store.types import utcnow
 from tests.rig.database import postgres_schema, postgres_url_for
 
 ROOT = Path(__file__).parent.parent

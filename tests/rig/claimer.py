@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import sys
 
+from cs_console.clock import utcnow
 from cs_console.desk.claim import take_next
 from cs_console.store.engine import make_engine
-from cs_console.store.types import utcnow
 
 
 def main() -> None:

@@ -10,9 +10,9 @@ import sys
 import threading
 from datetime import timedelta
 
+from cs_console.clock import utcnow
 from cs_console.desk.leases import holder_id, try_acquire
 from cs_console.store.engine import make_engine
-from cs_console.store.types import utcnow
 
 
 def main() -> None:

@@ -38,7 +38,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from filelock import FileLock, Timeout
 from imapclient import IMAPClient
@@ -46,6 +46,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlmodel import Session, col, select
 
+from cs_console.clock import utcnow
 from cs_console.config import AccountSettings, Settings
 from cs_console.desk.batch_sla import evaluate_new_tickets
 from cs_console.desk.ingest import (
@@ -90,10 +91,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 DEFAULT_BATCH = 500
-
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -168,7 +165,7 @@ def sync_account(
     engine: Engine,
     account: AccountSettings,
     *,
-    now_fn: Callable[[], datetime] = utc_now,
+    now_fn: Callable[[], datetime] = utcnow,
     progress: ProgressFn | None = None,
     batch_size: int = DEFAULT_BATCH,
     parse_workers: int | None = None,
@@ -177,7 +174,7 @@ def sync_account(
     config: IngestConfig | None = None,
     lease: AccountLease | None = None,
     lease_ttl: timedelta = DEFAULT_LEASE,
-    lease_clock: Callable[[], datetime] = utc_now,
+    lease_clock: Callable[[], datetime] = utcnow,
 ) -> SyncReport:
     """Pull new mail from every folder of ``account`` once.
 
@@ -323,7 +320,7 @@ def sync_folder(
     folder: str,
     *,
     config: IngestConfig,
-    now_fn: Callable[[], datetime] = utc_now,
+    now_fn: Callable[[], datetime] = utcnow,
     progress: ProgressFn | None = None,
     batch_size: int = DEFAULT_BATCH,
     keep_lease: Callable[[], None] | None = None,
@@ -753,7 +750,7 @@ def read_states(engine: Engine, account: str | None = None) -> list[FolderState]
         return list(session.exec(query).all())
 
 
-__all__ += ["close_quietly", "lease_holder_name", "read_states", "release_lease_quietly", "utc_now"]
+__all__ += ["close_quietly", "lease_holder_name", "read_states", "release_lease_quietly"]
 
 
 def close_quietly(client: IMAPClient | None) -> None:

@@ -21,6 +21,7 @@ from imapclient import IMAPClient
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from cs_console.clock import utcnow
 from cs_console.config import AccountSettings, Settings
 from cs_console.desk.ingest import IngestConfig
 from cs_console.desk.sync import (
@@ -32,7 +33,6 @@ from cs_console.desk.sync import (
     lease_holder_name,
     release_lease_quietly,
     sync_account,
-    utc_now,
 )
 from cs_console.desk.sync_lease import DEFAULT_LEASE, AccountLease
 from cs_console.errors import CsConsoleError
@@ -67,12 +67,12 @@ def watch_account(
     stop: threading.Event,
     interval: float = 60.0,
     batch_size: int = DEFAULT_BATCH,
-    now_fn: Callable[[], datetime] = utc_now,
+    now_fn: Callable[[], datetime] = utcnow,
     progress: ProgressFn | None = None,
     on_report: Callable[[SyncReport], None] | None = None,
     on_error: Callable[[str, str, float], None] | None = None,
     lease_ttl: timedelta = DEFAULT_LEASE,
-    lease_clock: Callable[[], datetime] = utc_now,
+    lease_clock: Callable[[], datetime] = utcnow,
 ) -> None:
     """Sync ``account`` until ``stop`` is set (see the module docstring).
 

@@ -35,8 +35,3 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value.astimezone(UTC)
-
-
-def utcnow() -> datetime:
-    """The current time, aware UTC (for surfaces; domain code takes ``now``)."""
-    return datetime.now(UTC)

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -28,6 +28,7 @@ from textual.reactive import reactive
 from textual.screen import Screen
 from textual.worker import Worker, WorkerState, get_current_worker
 
+from cs_console.clock import utcnow
 from cs_console.errors import CsConsoleError
 from cs_console.i18n import N_, _, ngettext
 from cs_console.tui.translate import translate_bindings
@@ -44,11 +45,6 @@ __all__ = ["ConsoleApp", "run_console", "start_console"]
 
 #: Input that waits, while the workspace loads, for the screens to be able to act on it.
 _HELD_EVENTS = (events.Key, events.Paste, events.MouseDown, events.MouseUp)
-
-
-def utcnow() -> datetime:
-    """The current time, aware UTC (as :func:`cs_console.store.types.utcnow`)."""
-    return datetime.now(UTC)
 
 
 #: The screens' names in the help screen's title.

@@ -6,12 +6,12 @@ import typer
 from rich.text import Text
 
 from cs_console.cli.app import app, console, state
+from cs_console.clock import utcnow
 from cs_console.config import AccountSettings
 from cs_console.errors import ConfigError
 from cs_console.i18n import _
 from cs_console.mail.oauth import oauth_client, poll_for_tokens, request_device_code
 from cs_console.secrets import delete_tokens, load_tokens, save_tokens, secret_source
-from cs_console.store.types import utcnow
 
 auth_app = typer.Typer(help="Sign accounts in with OAuth2 (Microsoft 365, Google).")
 app.add_typer(auth_app, name="auth", rich_help_panel="Set-up", no_args_is_help=True)

@@ -13,12 +13,12 @@ from rich.text import Text
 from sqlmodel import Session, col, select
 
 from cs_console.cli.app import CliState, app, console, state
+from cs_console.clock import utcnow
 from cs_console.config import load_settings
 from cs_console.desk.demo import create_demo_workspace
 from cs_console.i18n import N_, _, term
 from cs_console.store.database import open_database
 from cs_console.store.models import OPEN_STATUSES, Customer, Ticket
-from cs_console.store.types import utcnow
 from cs_console.textsafe import one_line
 
 

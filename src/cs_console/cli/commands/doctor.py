@@ -6,9 +6,9 @@ import typer
 from rich.text import Text
 
 from cs_console.cli.app import app, console, state
+from cs_console.clock import utcnow
 from cs_console.desk.health import Outcome, run_checks
 from cs_console.i18n import N_, _, ngettext
-from cs_console.store.types import utcnow
 
 _MARKS = {
     Outcome.OK: (N_("ok"), "green"),

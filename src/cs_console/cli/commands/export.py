@@ -8,7 +8,6 @@ complete or not at all, and a non-zero exit status on failure.
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -16,14 +15,11 @@ import typer
 from rich.text import Text
 
 from cs_console.cli.app import app, err_console, state
+from cs_console.clock import utcnow as _utcnow
 from cs_console.desk.export_formats import FORMATS
 from cs_console.desk.exports import DATASETS, export_dataset, parse_when
 from cs_console.desk.metrics import GROUPINGS
 from cs_console.i18n import _
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @app.command(rich_help_panel="Reports")

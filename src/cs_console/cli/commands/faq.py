@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from cs_console.cli.app import app, console, err_console, state
+from cs_console.clock import utcnow as _utcnow
 from cs_console.config import Settings
 from cs_console.desk.canned import CATEGORIES, LANGUAGES, CannedAnswer, dump_answer, parse_answer
 from cs_console.desk.canned.gaps import find_gaps
@@ -56,10 +57,6 @@ _NEW_BODY = {
     "en": "Hi {{ customer_first_name }},\n\n(Write the answer here.)\n\n"
     "Best regards,\n{{ agent_name }}\n{{ shop_name }}",
 }
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def _write_json(data: Any) -> None:

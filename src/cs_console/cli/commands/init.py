@@ -9,6 +9,7 @@ import typer
 from rich.text import Text
 
 from cs_console.cli.app import app, console, state
+from cs_console.clock import utcnow
 from cs_console.config import settings_from_mapping
 from cs_console.config_writer import InitAnswers, render_config, write_config_file
 from cs_console.desk.health import Outcome, run_checks
@@ -16,7 +17,6 @@ from cs_console.errors import ConfigError
 from cs_console.i18n import N_, _
 from cs_console.mail.providers import PROVIDERS, guess_provider, provider_by_key
 from cs_console.secrets import store_in_keyring
-from cs_console.store.types import utcnow
 
 _SECRET_CHOICES = ("env", "cmd", "keyring")
 _MARKS = {

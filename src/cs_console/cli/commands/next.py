@@ -9,10 +9,10 @@ from rich.text import Text
 from sqlmodel import Session
 
 from cs_console.cli.app import app, console, state
+from cs_console.clock import utcnow
 from cs_console.desk.claim import take_next
 from cs_console.i18n import _, term
 from cs_console.store.models import Customer, Ticket
-from cs_console.store.types import utcnow
 from cs_console.textsafe import one_line
 
 

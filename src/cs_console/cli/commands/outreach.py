@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -10,14 +9,11 @@ from rich.panel import Panel
 from rich.text import Text
 
 from cs_console.cli.app import app, console, err_console, state
+from cs_console.clock import utcnow as _utcnow
 from cs_console.desk.outreach import run_outreach
 from cs_console.errors import DeskError
 from cs_console.i18n import _
 from cs_console.textsafe import strip_controls
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @app.command(rich_help_panel="Tickets")

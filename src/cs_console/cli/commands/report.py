@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from cs_console.cli.app import app, console, state
+from cs_console.clock import utcnow as _utcnow
 from cs_console.desk.exports import parse_when
 from cs_console.desk.metrics import (
     GROUPINGS,
@@ -51,10 +52,6 @@ _GROUP_COLUMNS = (
     NP_("report column", "CSAT"),
     NP_("report column", "NPS"),
 )
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def _period(since: str | None, until: str | None, *, now: datetime, zone: ZoneInfo) -> Period:

@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import datetime
 
 import typer
 from rich.text import Text
 from sqlalchemy.engine import Engine
 
 from cs_console.cli.app import app, console, err_console, state
+from cs_console.clock import utcnow as _utcnow
 from cs_console.config import Settings
 from cs_console.desk.outbox import DrainReport, OutboxDrainer, outbox_counts, undo_send
 from cs_console.desk.ticket_sla import TicketClock
 from cs_console.i18n import _
 from cs_console.store.engine import session_scope
 from cs_console.textsafe import one_line, strip_controls
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def _summary(report: DrainReport, engine: Engine) -> str:

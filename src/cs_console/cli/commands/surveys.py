@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import typer
 from rich.text import Text
 
 from cs_console.cli.app import app, console, err_console, state
+from cs_console.clock import utcnow as _utcnow
 from cs_console.desk.surveys import answer_by_token, queue_due_surveys, survey_settings
 from cs_console.i18n import _
 from cs_console.store.engine import session_scope
@@ -16,10 +15,6 @@ surveys_app = typer.Typer(
     help="Satisfaction surveys after tickets are solved.", no_args_is_help=True
 )
 app.add_typer(surveys_app, name="surveys", rich_help_panel="Reports")
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 @surveys_app.command("send")

@@ -22,6 +22,7 @@ from rich.text import Text
 from sqlmodel import Session, col, select
 
 from cs_console.cli.app import app, console, err_console, state
+from cs_console.clock import utcnow as _utcnow
 from cs_console.config import Settings
 from cs_console.desk.canned.store import record_use
 from cs_console.desk.drafts import load_draft, save_draft
@@ -55,10 +56,6 @@ PANEL = "Tickets"
 #: The SLA targets' names as ``show`` prints them.
 SLA_TARGETS = (N_("first reply"), N_("next reply"), N_("resolution"))
 MAX_ATTACHMENTS_BYTES = 20 * 1024 * 1024
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 def _iso(value: datetime | None) -> str | None:
