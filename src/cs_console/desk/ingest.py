@@ -7,19 +7,12 @@ commits a batch of messages together with the folder state that moved past
 them, so a crash never records one without the other.
 
 De-duplication: a message is the same as one already stored when its
-Message-ID and its *content hash* both match. The hash
-(:func:`dedupe_hash`) covers the Message-ID, Date, From, Subject and the body
-bytes, and leaves out the trace headers a server adds on delivery
-(Received, Delivered-To, Return-Path...), so the same email delivered to two of
-the shop's addresses is recognised, while a sender reusing a Message-ID for
-different mail is not mistaken for a duplicate. Without a Message-ID the hash
-covers the whole raw message.
+Message-ID and its *content hash* (:func:`cs_console.desk.dedupe.dedupe_hash`)
+both match.
 """
 
 from __future__ import annotations
 
-import hashlib
-import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
@@ -36,11 +29,19 @@ from cs_console.desk.autoreply import (
     recently_acknowledged,
 )
 from cs_console.desk.bulk import new_object
+from cs_console.desk.dedupe import dedupe_hash
 from cs_console.desk.ingest_batch import BatchLookups
-from cs_console.desk.routing import Router, RoutingInput, RoutingSettings
+from cs_console.desk.routing import (
+    Router,
+    RoutingDecision,
+    RoutingInput,
+    RoutingSettings,
+    message_routing_input,
+)
 from cs_console.desk.sla.calendar import CalendarSet
 from cs_console.desk.sla.settings import SlaSettings
 from cs_console.desk.surveys import record_survey_reply
+from cs_console.desk.sync_parse import Prepared, StoredFile
 from cs_console.desk.threading import (
     ThreadDecision,
     ThreadingSettings,
@@ -93,7 +94,6 @@ __all__ = [
 ]
 
 UNKNOWN_SENDER = "unknown-sender@invalid"
-_HEADER_END = re.compile(rb"\r?\n\r?\n")
 _FUTURE_SLACK = timedelta(minutes=15)
 _PAST_LIMIT = timedelta(days=30)
 
@@ -178,23 +178,6 @@ class IngestResult:
     @property
     def stored(self) -> bool:
         return self.outcome in ("new_ticket", "appended", "reopened", "follow_up", "quarantined")
-
-
-def dedupe_hash(raw: bytes, parsed: ParsedMessage | None = None) -> str:
-    """The content hash that, with the Message-ID, identifies an email (module docstring)."""
-    data = raw.replace(b"\r\n", b"\n")
-    digest = hashlib.sha256()
-    if parsed is None or not parsed.message_id:
-        digest.update(b"raw\n")
-        digest.update(data.rstrip())
-        return digest.hexdigest()
-    match = _HEADER_END.search(data)
-    body = data[match.end() :] if match else b""
-    sender = parsed.sender.address.lower() if parsed.sender else ""
-    date = parsed.date.isoformat() if parsed.date else ""
-    digest.update(f"{parsed.message_id}\n{date}\n{sender}\n{parsed.subject}\n".encode())
-    digest.update(body.rstrip())
-    return digest.hexdigest()
 
 
 def written_at(date: datetime | None, arrived: datetime) -> datetime:
@@ -287,10 +270,8 @@ def ingest_raw(
     account: str | None = None,
     channel: str = "email",
     received_at: datetime | None = None,
-    parsed: ParsedMessage | None = None,
-    content_hash: str | None = None,
+    prepared: Prepared | None = None,
     lookups: BatchLookups | None = None,
-    routing_text: str | None = None,
 ) -> IngestResult:
     """Parse, de-duplicate, thread, route and store one raw email.
 
@@ -298,13 +279,12 @@ def ingest_raw(
         source: The IMAP position it came from (None for ``enqueue --raw``).
         account: The account it came in on (default: the source's).
         received_at: When it reached us when there is no IMAP INTERNALDATE.
-        parsed, content_hash, lookups: Given by a batch ingest that parsed
-            its messages and prefetched their rows (:class:`BatchLookups`).
-        routing_text: :func:`cs_console.desk.routing.routing_text` of the
-            subject and (new) text, when the batch's parser prepared it.
+        prepared: The message parsed, hashed, routed and its attachments
+            stored by a sync's parser (:func:`cs_console.desk.sync_parse.prepare`).
+        lookups: A batch ingest's prefetched rows (:class:`BatchLookups`).
     """
-    parsed = parsed or parse_message(raw)
-    content_hash = content_hash or dedupe_hash(raw, parsed)
+    parsed = prepared.parsed if prepared else parse_message(raw)
+    content_hash = prepared.content_hash if prepared else dedupe_hash(raw, parsed)
     if lookups is not None:
         hit = lookups.duplicate(parsed.message_id, content_hash)
         if hit is not None:
@@ -357,17 +337,14 @@ def ingest_raw(
     ):
         # A satisfaction answer: kept on its ticket, which is not reopened or acknowledged.
         decision = ThreadDecision("append", survey_ticket, "survey answer")
-    recipients = [a.address.lower() for a in (*parsed.to, *parsed.cc)]
     if decision.action == "new":
+        routed = prepared.route if prepared and channel == "email" else None
         ticket = _new_ticket(
             session,
             config=config,
             customer=customer,
             subject=parsed.subject,
-            text=parsed.new_text or parsed.text,
-            sender=sender,
-            recipients=recipients,
-            headers=parsed.headers,
+            decision=routed or config.router.route(message_routing_input(parsed, channel)),
             channel=channel,
             language=parsed.language,
             account=account,
@@ -376,7 +353,6 @@ def ingest_raw(
             follow_up_of=decision.follow_up_of,
             automated_reason=verdict.reason if verdict.automated else None,
             lookups=lookups,
-            routing_text=routing_text,
         )
         outcome = "follow_up" if decision.follow_up_of is not None else "new_ticket"
     else:
@@ -413,7 +389,8 @@ def ingest_raw(
         parse_warnings="\n".join(warnings),
         **_source_fields(source),
     )
-    _store_attachments(session, lookups, message_id, parsed, config.attachments_dir)
+    stored = prepared.stored if prepared else None
+    _store_attachments(session, lookups, message_id, parsed, config.attachments_dir, stored)
     if lookups is not None:
         lookups.remember(
             _cut(parsed.message_id, 998) or None,
@@ -580,15 +557,15 @@ def ingest_contact(
         if reopen(session, ticket, now=wrote):
             outcome = "reopened"
     else:
+        title = one_line(subject) or one_line(text, limit=80)
         ticket = _new_ticket(
             session,
             config=config,
             customer=customer,
-            subject=one_line(subject) or one_line(text, limit=80),
-            text=text,
-            sender=address,
-            recipients=[],
-            headers={},
+            subject=title,
+            decision=config.router.route(
+                RoutingInput(subject=title, text=text, sender=address, channel=channel)
+            ),
             channel=channel,
             language=None,
             account=account,
@@ -645,15 +622,20 @@ def _store_attachments(
     message_id: int,
     parsed: ParsedMessage,
     root: Path,
+    stored: tuple[StoredFile, ...] | None = None,
 ) -> None:
-    for part in parsed.attachments:
-        digest = store_blob(root, part.data)
+    """Record the attachments, writing their files unless ``stored`` has them written."""
+    for index, part in enumerate(parsed.attachments):
+        if stored is None:
+            file = StoredFile(store_blob(root, part.data), len(part.data))
+        else:
+            file = stored[index]
         values: dict[str, Any] = {
             "message_id": message_id,
             "filename": _cut(safe_filename(part.filename), 300),
             "content_type": _cut(part.content_type, 200) or "application/octet-stream",
-            "size": len(part.data),
-            "sha256": digest,
+            "size": file.size,
+            "sha256": file.sha256,
             "content_id": _cut(part.content_id, 998) or None,
             "inline": part.inline,
         }
@@ -669,10 +651,7 @@ def _new_ticket(
     config: IngestConfig,
     customer: Customer,
     subject: str,
-    text: str,
-    sender: str,
-    recipients: list[str],
-    headers: dict[str, str],
+    decision: RoutingDecision,
     channel: str,
     language: str | None,
     account: str | None,
@@ -681,17 +660,7 @@ def _new_ticket(
     follow_up_of: Ticket | None,
     automated_reason: str | None,
     lookups: BatchLookups | None = None,
-    routing_text: str | None = None,
 ) -> Ticket:
-    data = RoutingInput(
-        subject=subject,
-        text=text,
-        sender=sender,
-        recipients=recipients,
-        headers=headers,
-        channel=channel,
-    )
-    decision = config.router.route(data, folded=routing_text)
     assignee_id = None
     if decision.assignee and lookups is not None and decision.assignee in lookups.agents:
         assignee_id = lookups.agents[decision.assignee]

@@ -22,11 +22,15 @@ from bisect import bisect_left
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from cs_console.i18n import _
 from cs_console.store.enums import Priority
+
+if TYPE_CHECKING:  # the config imports this module: the parser stays out of its imports
+    from cs_console.mail.parse import ParsedMessage
 
 __all__ = [
     "DEFAULT_RULES",
@@ -36,6 +40,7 @@ __all__ = [
     "RoutingRule",
     "RoutingSettings",
     "fold",
+    "message_routing_input",
     "route",
     "routing_text",
 ]
@@ -101,6 +106,19 @@ class RoutingInput:
     recipients: Sequence[str] = ()
     headers: Mapping[str, str] = field(default_factory=dict)
     channel: str = "email"
+
+
+def message_routing_input(parsed: ParsedMessage, channel: str = "email") -> RoutingInput:
+    """What routing looks at in a parsed email: its subject, new text, sender and recipients."""
+    sender = parsed.sender.address.strip().lower() if parsed.sender else ""
+    return RoutingInput(
+        subject=parsed.subject,
+        text=parsed.new_text or parsed.text,
+        sender=sender,
+        recipients=[a.address.lower() for a in (*parsed.to, *parsed.cc)],
+        headers=parsed.headers,
+        channel=channel,
+    )
 
 
 @dataclass(frozen=True)

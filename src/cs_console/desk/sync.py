@@ -52,14 +52,13 @@ from cs_console.desk.batch_sla import evaluate_new_tickets
 from cs_console.desk.ingest import (
     IngestConfig,
     SourceRef,
-    dedupe_hash,
     ingest_raw,
     quarantine_raw,
     written_at,
 )
 from cs_console.desk.ingest_batch import BatchLookups, flush_batch
 from cs_console.desk.sync_lease import DEFAULT_LEASE, AccountLease
-from cs_console.desk.sync_parse import BatchParser, Prepared
+from cs_console.desk.sync_parse import BatchParser, PrepareContext, Prepared
 from cs_console.errors import CsConsoleError, ImapError
 from cs_console.i18n import _
 from cs_console.mail.connect import imap_connect
@@ -443,7 +442,8 @@ def _sync_folder(
         progress(SyncProgress(account.name, folder, 0, total))
     pending: tuple[list[int], list[FetchedMessage], Callable[[], list[Prepared]]] | None
     pending = None
-    with BatchParser(total=total, workers=parse_workers) as parser:
+    context = PrepareContext(config.attachments_dir, config.routing)
+    with BatchParser(context, total=total, router=config.router, workers=parse_workers) as parser:
         # Batch N+1 is fetched and parsed (by worker processes) while batch N is written.
         for batch in [*chunks(uids, batch_size), None]:
             if batch is not None:
@@ -516,9 +516,6 @@ def _ingest_batch(
     When the database refuses the batch's rows, it is done again one message
     at a time to find the one at fault.
     """
-    parsed = [item.parsed for item in prepared]
-    folded = {item.uid: p.routing_text for item, p in zip(fetched, prepared, strict=True)}
-    hashes = [dedupe_hash(item.raw, p) for item, p in zip(fetched, parsed, strict=True)]
     failed: dict[int, str] = {}
     integrity_retried = False
     careful = False
@@ -549,20 +546,23 @@ def _ingest_batch(
                 )
                 now = now_fn()
                 todo = []
-                for item, p, digest in zip(fetched, parsed, hashes, strict=True):
+                for item, p in zip(fetched, prepared, strict=True):
                     if item.uid in known or item.uid <= state.last_uid:
                         counts.duplicates += 1
                     else:
-                        todo.append((item, p, digest))
+                        todo.append((item, p))
                 earliest = min(
-                    (written_at(p.date, item.internal_date or now) for item, p, _ in todo),
+                    (written_at(p.parsed.date, item.internal_date or now) for item, p in todo),
                     default=now,
                 )
                 lookups = BatchLookups.prefetch(
-                    session, [(p, d) for _, p, d in todo], config=config, earliest=earliest
+                    session,
+                    [(p.parsed, p.content_hash) for _, p in todo],
+                    config=config,
+                    earliest=earliest,
                 )
                 with session.no_autoflush:
-                    for item, p, digest in todo:
+                    for item, p in todo:
                         current = item.uid
                         source = SourceRef(
                             account.name, folder, uidvalidity, item.uid, item.internal_date
@@ -585,10 +585,8 @@ def _ingest_batch(
                                 config=config,
                                 now=now,
                                 source=source,
-                                parsed=p,
-                                content_hash=digest,
+                                prepared=p,
                                 lookups=lookups,
-                                routing_text=folded[item.uid],
                             )
                         if careful:  # find which message the database refuses
                             flush_batch(session)
