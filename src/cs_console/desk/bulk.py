@@ -4,7 +4,9 @@ A batch of mail adds tens of thousands of rows nothing reads back before the
 commit: messages, their raw bytes, attachments, tags and events. Building an
 ORM object for each costs more than parsing the mail, so a batch collects them
 as plain dicts here (:class:`BulkRows`) and writes them table by table, parents
-first, when the batch is flushed (:func:`cs_console.desk.ingest_batch.flush_batch`).
+first, when the batch is flushed (:func:`cs_console.desk.ingest_batch.flush_batch`);
+synced messages are added to the search index in the same go
+(:mod:`cs_console.store.search_index`).
 
 While a session has a collector (:func:`collect`), :func:`cs_console.desk.tickets.record_event`
 adds its event here too, so every change in the batch, whoever makes it, lands
@@ -23,6 +25,7 @@ from sqlalchemy import Table, insert
 from sqlmodel import Session, SQLModel
 
 from cs_console.store.models import Attachment, Message, MessageRaw, TicketEvent, TicketTag
+from cs_console.store.search_index import index_message_bodies
 
 __all__ = ["BulkRows", "bulk_rows", "collect", "new_object"]
 
@@ -57,6 +60,13 @@ class BulkRows:
                 continue
             table: Table = model.__table__
             session.execute(insert(table), _complete(table, rows))
+            if model is Message:
+                synced = [
+                    (r["id"], r.get("body_text", ""))
+                    for r in rows
+                    if r.get("source_uid") is not None
+                ]
+                index_message_bodies(session.connection(), synced)
             self._rows[model] = []
 
 

@@ -29,6 +29,7 @@ from cs_console.store.models import (
     TicketEvent,
     TicketTag,
 )
+from cs_console.store.search_index import index_message_bodies
 
 STATUSES = tuple(s.value for s in Status)
 PRIORITIES = tuple(p.value for p in Priority)
@@ -181,13 +182,13 @@ def add_message(
     now: datetime,
     created_at: datetime | None = None,
     agent_id: int | None = None,
-    flush: bool = True,
     **fields: Any,
 ) -> Message:
     """Add a message to the conversation and update the ticket's activity times.
 
-    ``flush=False`` (with an ``id`` reserved by the caller in ``fields``) leaves
-    the insert to the caller's next flush, for batch ingests.
+    The message is flushed (its id is set) and, when it came from a mailbox
+    (``source_uid``), added to the search index, which the insert trigger
+    leaves to the writers of such messages (:mod:`cs_console.store.search_index`).
 
     A customer message on a solved or closed ticket does not reopen it here:
     that choice (reopen or follow-up) is the ingest's; see :func:`reopen`.
@@ -199,8 +200,10 @@ def add_message(
     )
     session.add(message)
     _note_message(session, ticket, direction, at)
-    if flush:
-        session.flush()
+    session.flush()
+    if message.source_uid is not None:
+        assert message.id is not None
+        index_message_bodies(session.connection(), [(message.id, message.body_text)])
     return message
 
 

@@ -20,6 +20,7 @@ from sqlmodel import SQLModel
 from cs_console.errors import StoreError
 from cs_console.i18n import _
 from cs_console.store import models  # noqa: F401  (registers the tables)
+from cs_console.store.search_index import rebuild_message_index
 
 BATCH = 1000
 
@@ -65,6 +66,7 @@ def copy_database(
                     progress(table.name, copied)
         if target.dialect.name == "postgresql":
             _reset_sequences(writer)
+        rebuild_message_index(writer)  # synced messages are not indexed by the trigger
     results = []
     with source.connect() as left, target.connect() as right:
         for table in tables():
