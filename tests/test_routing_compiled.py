@@ -16,7 +16,6 @@ from cs_console.desk.routing import (
     RoutingSettings,
     _folded_text,
     fold,
-    routing_text,
 )
 
 _WORD = re.compile(r"\w+")
@@ -114,11 +113,3 @@ def test_sender_recipient_header_and_channel_patterns() -> None:
     for rule in rules:
         assert _reference_matches(rule, data)
     assert router.route(RoutingInput(subject="hola", channel="email")).matched == ()
-
-
-@settings(max_examples=100, deadline=None)
-@given(subject=_TEXT, text=_TEXT)
-def test_a_routing_text_prepared_ahead_routes_the_same(subject: str, text: str) -> None:
-    router = Router(RoutingSettings())
-    data = RoutingInput(subject=subject, text=text)
-    assert router.route(data, folded=routing_text(subject, text)) == router.route(data)

@@ -309,13 +309,9 @@ class Router:
         self.settings = settings
         self.rules = tuple(_CompiledRule.of(rule) for rule in settings.all_rules())
 
-    def route(self, data: RoutingInput, *, folded: str | None = None) -> RoutingDecision:
-        """Apply the rules to one new ticket's first message.
-
-        ``folded`` is :func:`routing_text` of its subject and text when the
-        caller has it already (a sync's parser processes prepare it).
-        """
-        text = routing_text(data.subject, data.text) if folded is None else folded
+    def route(self, data: RoutingInput) -> RoutingDecision:
+        """Apply the rules to one new ticket's first message."""
+        text = routing_text(data.subject, data.text)
         words = frozenset(text.split())
         ordered = sorted(words)
         recipients = [v.lower() for v in data.recipients if v]
