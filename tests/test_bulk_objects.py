@@ -1,4 +1,5 @@
-"""Objects built by :func:`cs_console.desk.bulk.new_object` are stored like constructed ones."""
+"""Objects built by :func:`cs_console.desk.bulk.new_object` are stored like constructed ones,
+added to a session or held by a batch's collector."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from cs_console.desk.bulk import new_object
+from cs_console.desk.bulk import collect, keep, new_object
 from cs_console.store.models import Customer, Ticket
 
 WHEN = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
@@ -55,3 +56,26 @@ def test_new_objects_are_inserted_and_tracked_like_constructed_ones(engine: Engi
         assert dumps[0]["version"] == 2 and dumps[0]["status"] == "new"
         stored = session.exec(select(Customer)).one()
         assert (stored.email, stored.name, stored.blocked) == ("ana@example.org", "", False)
+
+
+def test_held_objects_are_inserted_with_the_rows_then_tracked(engine: Engine) -> None:
+    with Session(engine, expire_on_commit=False) as session:
+        rows = collect(session)
+        customer = new_object(Customer, {"id": 41, "email": "eva@example.org", "created_at": WHEN})
+        ticket = new_object(Ticket, {"id": 42, **_ticket_values(41)})
+        rows.hold(customer)
+        rows.hold(ticket)
+        ticket.unread = True  # changed while held: part of its INSERT
+        keep(session, ticket)  # what every change of a batch's ticket calls
+        assert ticket not in session and rows.holds(ticket) and len(rows) == 2
+        rows.write(session)
+        assert ticket in session and not rows.holds(ticket) and len(rows) == 0
+        ticket.version = 3  # changed after the INSERT: an UPDATE
+        keep(session, ticket)
+        session.commit()
+    with Session(engine) as session:
+        stored = session.exec(select(Ticket).where(Ticket.id == 42)).one()
+        assert (stored.customer_id, stored.unread, stored.version) == (41, True, 3)
+        assert stored.subject == "Devolución" and stored.status == "new"
+        found = session.exec(select(Customer).where(Customer.id == 41)).one()
+        assert found.email == "eva@example.org"

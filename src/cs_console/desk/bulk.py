@@ -10,10 +10,13 @@ synced messages are added to the search index in the same go
 
 While a session has a collector (:func:`collect`), :func:`cs_console.desk.tickets.record_event`
 adds its event here too, so every change in the batch, whoever makes it, lands
-in the same INSERTs. Customers and tickets stay ORM objects: threading, routing,
-acknowledgements and the SLA clock read and change them during the batch; the
-batch builds them with :func:`new_object`, which skips the per-field work of
-the model's constructor.
+in the same INSERTs. The batch's new customers and tickets are ORM objects,
+since threading, routing, acknowledgements and the SLA clock read and change
+them during the batch, but they are not added to the session: the collector
+holds them (:meth:`BulkRows.hold`, built by :func:`new_object`, which skips
+the per-field work of the model's constructor) and INSERTs them with the rows,
+then hands them to the session as if loaded from it, so a later change is an
+UPDATE as usual. The unit of work would cost more than the batch's parsing.
 """
 
 from __future__ import annotations
@@ -22,17 +25,27 @@ from typing import Any, TypeVar
 
 from pydantic_core import PydanticUndefined
 from sqlalchemy import Table, insert
+from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, SQLModel
 
-from cs_console.store.models import Attachment, Message, MessageRaw, TicketEvent, TicketTag
+from cs_console.store.models import (
+    Attachment,
+    Customer,
+    Message,
+    MessageRaw,
+    Ticket,
+    TicketEvent,
+    TicketTag,
+)
 from cs_console.store.search_index import index_message_bodies
 
-__all__ = ["BulkRows", "bulk_rows", "collect", "new_object"]
+__all__ = ["BulkRows", "bulk_rows", "collect", "keep", "new_object"]
 
 M = TypeVar("M", bound=SQLModel)
 
 _KEY = "cs_bulk_rows"
 _ORDER: tuple[Any, ...] = (Message, MessageRaw, Attachment, TicketTag, TicketEvent)
+_HELD: tuple[Any, ...] = (Customer, Ticket)  # new objects written as rows, parents first
 
 
 class BulkRows:
@@ -40,6 +53,35 @@ class BulkRows:
 
     def __init__(self) -> None:
         self._rows: dict[Any, list[dict[str, Any]]] = {model: [] for model in _ORDER}
+        self._held: dict[Any, list[SQLModel]] = {model: [] for model in _HELD}
+        self._held_ids: set[int] = set()
+
+    def hold(self, obj: Customer | Ticket) -> None:
+        """Keep a new customer or ticket (with its id set) to INSERT with the rows.
+
+        Instead of ``session.add``: until :meth:`write` the object is in no
+        session, and :func:`keep` leaves it out of it.
+        """
+        self._held[type(obj)].append(obj)
+        self._held_ids.add(id(obj))
+
+    def holds(self, obj: object) -> bool:
+        """Whether ``obj`` is a new object waiting here for :meth:`write`."""
+        return id(obj) in self._held_ids
+
+    def write_held(self, session: Session, model: type[Customer] | type[Ticket]) -> None:
+        """INSERT the held objects of ``model`` and hand them to ``session`` as loaded."""
+        objs = self._held[model]
+        if not objs:
+            return
+        table: Table = model.__table__  # type: ignore[union-attr]
+        names = [column.key for column in table.columns]
+        session.execute(insert(table), [{n: obj.__dict__.get(n) for n in names} for obj in objs])
+        for obj in objs:
+            make_transient_to_detached(obj)
+            self._held_ids.discard(id(obj))
+        session.add_all(objs)
+        self._held[model] = []
 
     def add(self, model: Any, values: dict[str, Any]) -> None:
         """Queue one row of ``model`` (one of the collected tables)."""
@@ -50,10 +92,17 @@ class BulkRows:
         return self._rows[model]
 
     def __len__(self) -> int:
-        return sum(len(rows) for rows in self._rows.values())
+        held = sum(len(objs) for objs in self._held.values())
+        return held + sum(len(rows) for rows in self._rows.values())
 
     def write(self, session: Session) -> None:
-        """INSERT the queued rows (one executemany per table) and forget them."""
+        """INSERT the held objects and the queued rows (one executemany per table).
+
+        The held objects then join ``session`` as persistent objects, their
+        values taken as loaded; the rows are forgotten.
+        """
+        for model in _HELD:
+            self.write_held(session, model)
         for model in _ORDER:
             rows = self._rows[model]
             if not rows:
@@ -81,6 +130,20 @@ def bulk_rows(session: Session) -> BulkRows | None:
     """The session's collector, if a batch ingest gave it one."""
     found = session.info.get(_KEY)
     return found if isinstance(found, BulkRows) else None
+
+
+def keep(session: Session, obj: SQLModel) -> None:
+    """Make sure ``session`` writes ``obj``'s changes: add it unless it is there or held.
+
+    ``Session.add`` of an object the session holds changes nothing but walks
+    its relationships' cascades, which a batch ingest would do for every
+    message; an object the batch's collector holds is written with its rows.
+    """
+    if obj in session:
+        return
+    rows = bulk_rows(session)
+    if rows is None or not rows.holds(obj):
+        session.add(obj)
 
 
 _DEFAULTS: dict[str, dict[str, Any]] = {}

@@ -28,7 +28,7 @@ from cs_console.desk.autoreply import (
     expected_answer,
     recently_acknowledged,
 )
-from cs_console.desk.bulk import new_object
+from cs_console.desk.bulk import keep, new_object
 from cs_console.desk.dedupe import dedupe_hash
 from cs_console.desk.ingest_batch import BatchLookups
 from cs_console.desk.routing import (
@@ -250,13 +250,13 @@ def _customer(
                 "created_at": now,
             },
         )
-        session.add(customer)
+        lookups.rows.hold(customer)
         lookups.customers[address] = customer
         assert customer.id is not None
         lookups.open_by_customer[customer.id] = []
     elif name and not customer.name:
         customer.name = name.strip()
-        session.add(customer)
+        keep(session, customer)
     return customer
 
 
@@ -721,8 +721,9 @@ def _batch_ticket(
 ) -> Ticket:
     """:func:`create_ticket` for a batch: the same row and "created" event, built faster.
 
-    The ticket takes a reserved id and is built by :func:`new_object`; it is
-    written with the batch (:func:`cs_console.desk.ingest_batch.flush_batch`).
+    The ticket takes a reserved id, is built by :func:`new_object` and held by
+    the batch's collector, which writes it with the batch's rows
+    (:func:`cs_console.desk.ingest_batch.flush_batch`).
     """
     check_priority(priority)
     ticket = new_object(
@@ -738,7 +739,7 @@ def _batch_ticket(
             **fields,
         },
     )
-    session.add(ticket)
+    lookups.rows.hold(ticket)
     record_event(session, ticket, "created", now=created_at, new=channel)
     return ticket
 

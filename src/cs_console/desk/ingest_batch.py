@@ -293,17 +293,20 @@ def flush_batch(session: Session) -> None:
 
     The tables have foreign keys but no ORM relationships, so one flush would
     not order the inserts; a batch ingest runs under ``no_autoflush`` and calls
-    this before committing. The rows queued in the session's collector
-    (:mod:`cs_console.desk.bulk`) go in after the ORM customers, tickets and
-    messages and before the other ORM objects, which may point at them.
+    this before committing. The customers and tickets the session's
+    collector (:mod:`cs_console.desk.bulk`) holds go in after the ORM ones of
+    their table, its rows after the ORM messages and before the other ORM
+    objects, which may point at them.
     """
     pending = list(session.new)
     for item in pending:
         session.expunge(item)
+    rows = bulk_rows(session)
     for model in _FLUSH_ORDER:
         session.add_all([item for item in pending if type(item) is model])
         session.flush()
-    rows = bulk_rows(session)
+        if rows is not None and model in (Customer, Ticket):
+            rows.write_held(session, model)
     if rows is not None:
         rows.write(session)
     session.add_all([item for item in pending if type(item) not in _FLUSH_ORDER])

@@ -4,7 +4,9 @@ Parsing MIME is pure CPU work (:func:`cs_console.mail.parse.parse_message`) and
 its results pickle, so a large first sync hands each fetched batch to a small
 process pool and writes the previous batch meanwhile. Small syncs (the usual
 poll that finds a few messages) parse inline: starting workers would cost more
-than it saves. Starting a worker takes a while (a fresh interpreter imports
+than it saves. A single-threaded process (``cs-console sync``) forks its
+workers, which are ready at once; one that runs other threads (the console)
+spawns them, and a spawned worker takes a while (a fresh interpreter imports
 the parser): batches submitted before the workers are ready are parsed inline,
 when their results are asked for, instead of waiting for them. A pool that
 breaks (a worker killed) falls back to parsing inline.
@@ -22,6 +24,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -139,6 +142,19 @@ def _ready() -> bool:
     return True
 
 
+def _start_method() -> str:
+    """How to start the parser processes: fork a single-threaded process, else spawn.
+
+    A forked worker is ready at once, with the parser already imported; a
+    spawned one starts a fresh interpreter and imports it (most of a second).
+    Forking a process that runs other threads (the console's background
+    syncs) can copy a lock some thread holds, so that process spawns.
+    """
+    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+        return "fork"
+    return "spawn"
+
+
 def default_workers() -> int:
     """Parser processes for a large sync: one per core, at most two (the writer needs one)."""
     return max(1, min(2, os.cpu_count() or 1))
@@ -171,11 +187,9 @@ class BatchParser:
         self.pool: ProcessPoolExecutor | None = None
         self._starting: list[Future[bool]] = []
         if count > 1 and total >= min_messages:
-            # spawn: never fork a process that may run threads (the console's syncs)
-            spawn = multiprocessing.get_context("spawn")
             self.pool = ProcessPoolExecutor(
                 max_workers=count,
-                mp_context=spawn,
+                mp_context=multiprocessing.get_context(_start_method()),
                 initializer=_start_worker,
                 initargs=(context,),
             )

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from cs_console.desk.bulk import BulkRows, bulk_rows
+from cs_console.desk.bulk import BulkRows, bulk_rows, keep
 from cs_console.desk.changes import announce
 from cs_console.errors import DeskError
 from cs_console.i18n import N_, _
@@ -113,7 +113,7 @@ def record_event(
         event = TicketEvent(**values)
         session.add(event)
     touch(ticket, now=now)
-    _keep(session, ticket)
+    keep(session, ticket)
     announce(session)
     return event
 
@@ -248,18 +248,8 @@ def _note_message(session: Session, ticket: Ticket, direction: str, at: datetime
         if ticket.first_reply_at is None:
             ticket.first_reply_at = at
     touch(ticket, now=at)
-    _keep(session, ticket)
+    keep(session, ticket)
     announce(session)
-
-
-def _keep(session: Session, ticket: Ticket) -> None:
-    """Add ``ticket`` to ``session`` unless it is there already.
-
-    ``Session.add`` of an object the session holds changes nothing but walks
-    its relationships' cascades, which a batch ingest does for every message.
-    """
-    if ticket not in session:
-        session.add(ticket)
 
 
 def set_status(
