@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from cs_console.desk.sync_parse import (
     StoredFile,
     parse_all,
     prepare_all,
+    start_method,
 )
 from cs_console.mail.parse import ParsedMessage
 from cs_console.store.attachments import read_blob
@@ -69,6 +71,22 @@ def test_batches_before_the_workers_start_are_parsed_inline_when_asked_for(
         late = parser.prepare(raws[3:])
         assert parser.pool is not None
         assert [p.parsed for p in early() + late()] == _without_data(parse_all(raws))
+
+
+def test_a_process_running_threads_spawns_its_workers(context: PrepareContext) -> None:
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)  # as the console's background sync
+    other.start()
+    try:
+        assert start_method() == "spawn"
+        raws = _raws(4)
+        with BatchParser(context, total=5000, workers=2, min_messages=1) as parser:
+            parser.wait_started()
+            assert parser.pool is not None
+            assert [p.parsed for p in parser.prepare(raws)()] == _without_data(parse_all(raws))
+    finally:
+        stop.set()
+        other.join()
 
 
 def test_small_syncs_parse_inline(context: PrepareContext) -> None:

@@ -51,6 +51,7 @@ __all__ = [
     "parse_all",
     "prepare",
     "prepare_all",
+    "start_method",
 ]
 
 log = logging.getLogger(__name__)
@@ -142,7 +143,7 @@ def _ready() -> bool:
     return True
 
 
-def _start_method() -> str:
+def start_method() -> str:
     """How to start the parser processes: fork a single-threaded process, else spawn.
 
     A forked worker is ready at once, with the parser already imported; a
@@ -189,7 +190,7 @@ class BatchParser:
         if count > 1 and total >= min_messages:
             self.pool = ProcessPoolExecutor(
                 max_workers=count,
-                mp_context=multiprocessing.get_context(_start_method()),
+                mp_context=multiprocessing.get_context(start_method()),
                 initializer=_start_worker,
                 initargs=(context,),
             )
