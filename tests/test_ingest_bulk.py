@@ -5,12 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
+from cs_console.desk import sync_parse
 from cs_console.desk.ingest import IngestConfig, ingest_raw
 from cs_console.desk.sync import sync_account
+from cs_console.mail.imap_sync import ImapFolder
 from cs_console.store.engine import make_engine
 from cs_console.store.migrate import upgrade
 from cs_console.store.models import Message
@@ -33,6 +36,14 @@ QUERIES = {
     " FROM attachment a JOIN message m ON m.id = a.message_id",
     "customers": "SELECT email, name FROM customer",
 }
+
+
+def _counted(fetch: Any, calls: list[int]) -> Any:
+    def counting(self: ImapFolder, uids: Any) -> Any:
+        calls.append(len(uids))
+        return fetch(self, uids)
+
+    return counting
 
 
 def _snapshot(engine: Engine) -> dict[str, list[Any]]:
@@ -69,7 +80,22 @@ def _corpus() -> list[bytes]:
     return raws
 
 
-def test_batch_and_single_paths_store_the_same_rows(dovecot: Dovecot, tmp_path: Path) -> None:
+@pytest.mark.parametrize("fetcher", ["writer", "workers"])
+def test_batch_and_single_paths_store_the_same_rows(
+    dovecot: Dovecot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fetcher: str
+) -> None:
+    """``workers``: batches of two, fetched and parsed by the parser processes."""
+    writer_fetches: list[int] = []
+    if fetcher == "workers":
+        monkeypatch.setattr(sync_parse, "POOL_MIN_MESSAGES", 1)
+        real_fetch = sync_parse.BatchParser.fetch
+
+        def fetch_once_started(self: sync_parse.BatchParser, *args: Any) -> Any:
+            self.wait_started()  # else the first batches may be fetched by the writer
+            return real_fetch(self, *args)
+
+        monkeypatch.setattr(sync_parse.BatchParser, "fetch", fetch_once_started)
+        monkeypatch.setattr(ImapFolder, "fetch", _counted(ImapFolder.fetch, writer_fetches))
     raws = _corpus()
     settings = settings_for(tmp_path, dovecot)
     for raw in raws:
@@ -80,9 +106,15 @@ def test_batch_and_single_paths_store_the_same_rows(dovecot: Dovecot, tmp_path: 
         upgrade(batch_engine)
         upgrade(single_engine)
         report = sync_account(
-            settings, batch_engine, settings.accounts[0], now_fn=lambda: NOW, batch_size=50
+            settings,
+            batch_engine,
+            settings.accounts[0],
+            now_fn=lambda: NOW,
+            batch_size=2 if fetcher == "workers" else 50,
+            parse_workers=2,
         )
         assert report.ok, report.errors
+        assert report.total("fetched") == len(raws) and writer_fetches == []
         assert report.total("duplicates") == 1
         config = IngestConfig.from_settings(settings)
         with Session(batch_engine) as session:  # arrival times: the server's INTERNALDATEs

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from cs_console.desk.dedupe import dedupe_hash
 from cs_console.desk.routing import Router, RoutingSettings, message_routing_input
 from cs_console.desk.sync_parse import (
     BatchParser,
+    MailboxRef,
     PrepareContext,
     Prepared,
     StoredFile,
@@ -20,9 +22,13 @@ from cs_console.desk.sync_parse import (
     prepare_all,
     start_method,
 )
+from cs_console.mail.connect import Credential, imap_connect, logout_quietly
+from cs_console.mail.endpoints import imap_endpoint
+from cs_console.mail.imap_sync import FetchedMessage, ImapFolder
 from cs_console.mail.parse import ParsedMessage
 from cs_console.store.attachments import read_blob
-from tests.test_sync_support import mail
+from tests.rig.dovecot import PASSWORD, Dovecot
+from tests.test_sync_support import mail, settings_for
 
 
 def _raws(count: int) -> list[bytes]:
@@ -142,3 +148,80 @@ def test_an_attachment_store_that_cannot_be_written_leaves_the_data_to_the_inges
     [prepared] = prepare_all(_raws(2)[1:], context)
     assert prepared.stored is None
     assert prepared.parsed.attachments[0].data.startswith(b"%PDF-")
+
+
+@pytest.fixture
+def inbox(dovecot: Dovecot, tmp_path: Path) -> Iterator[tuple[ImapFolder, MailboxRef]]:
+    """Seven messages in the rig's INBOX, the writer's folder and the workers' reference to it."""
+    for raw in _raws(7):
+        dovecot.deliver(raw)
+    account = settings_for(tmp_path, dovecot).accounts[0]
+    endpoint = imap_endpoint(account)
+    client = imap_connect(endpoint, PASSWORD)
+    try:
+        box = ImapFolder(client, "INBOX")
+        ref = MailboxRef(endpoint, Credential.password(PASSWORD), "INBOX", box.status.uidvalidity)
+        yield box, ref
+    finally:
+        logout_quietly(client)
+
+
+class _CountingFetch:
+    """The writer's fetch, counting the UIDs it was asked for."""
+
+    def __init__(self, box: ImapFolder) -> None:
+        self.box = box
+        self.uids: list[int] = []
+
+    def __call__(self, uids: Sequence[int]) -> list[FetchedMessage]:
+        self.uids += uids
+        return self.box.fetch(uids)
+
+
+def _fetch_all(
+    parser: BatchParser, fetch_here: _CountingFetch
+) -> tuple[list[FetchedMessage], list[Prepared]]:
+    jobs = [parser.fetch(part, fetch_here) for part in ([1, 2, 3, 4], [5, 6, 7])]
+    fetched: list[FetchedMessage] = []
+    prepared: list[Prepared] = []
+    for job in jobs:
+        got, done = job()
+        fetched += got
+        prepared += done
+    return fetched, prepared
+
+
+def test_workers_fetch_on_their_own_connections_what_the_writer_would(
+    context: PrepareContext, inbox: tuple[ImapFolder, MailboxRef]
+) -> None:
+    box, ref = inbox
+    here = _CountingFetch(box)
+    with BatchParser(context, total=5000, workers=2, min_messages=1, mailbox=lambda: ref) as parser:
+        parser.wait_started()
+        fetched, prepared = _fetch_all(parser, here)
+        assert parser.mailbox is not None
+    assert here.uids == []  # the writer fetched nothing
+    assert fetched == box.fetch(range(1, 8))  # bytes, UIDs and INTERNALDATEs
+    assert all(m.internal_date is not None for m in fetched)
+    raws = [m.raw for m in fetched]
+    assert prepared == _expected(raws, context)
+    assert not any(b"\\Seen" in flags for flags in box.client.get_flags(range(1, 8)).values())
+
+
+@pytest.mark.parametrize("trouble", ["uidvalidity", "password"])
+def test_a_worker_that_cannot_fetch_leaves_the_fetching_to_the_writer(
+    context: PrepareContext, inbox: tuple[ImapFolder, MailboxRef], trouble: str
+) -> None:
+    box, ref = inbox
+    if trouble == "uidvalidity":  # the folder was recreated since the writer selected it
+        ref = replace(ref, uidvalidity=ref.uidvalidity + 1)
+    else:
+        ref = replace(ref, credential=Credential.password("wrong"))
+    here = _CountingFetch(box)
+    with BatchParser(context, total=5000, workers=2, min_messages=1, mailbox=lambda: ref) as parser:
+        parser.wait_started()
+        fetched, prepared = _fetch_all(parser, here)
+        assert parser.mailbox is None and parser.pool is not None  # still parsing
+    assert here.uids == [1, 2, 3, 4, 5, 6, 7]
+    assert [m.uid for m in fetched] == [1, 2, 3, 4, 5, 6, 7]
+    assert prepared == _expected([m.raw for m in fetched], context)

@@ -36,6 +36,7 @@ Failures are recorded on the folder's state (``last_error``,
 from __future__ import annotations
 
 import logging
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -58,10 +59,16 @@ from cs_console.desk.ingest import (
 )
 from cs_console.desk.ingest_batch import BatchLookups, flush_batch
 from cs_console.desk.sync_lease import DEFAULT_LEASE, AccountLease
-from cs_console.desk.sync_parse import BatchParser, PrepareContext, Prepared
+from cs_console.desk.sync_parse import (
+    BatchParser,
+    FetchedBatch,
+    MailboxRef,
+    PrepareContext,
+    Prepared,
+)
 from cs_console.errors import CsConsoleError, ImapError
 from cs_console.i18n import _
-from cs_console.mail.connect import imap_connect
+from cs_console.mail.connect import as_credential, imap_connect, logout_quietly
 from cs_console.mail.endpoints import imap_endpoint
 from cs_console.mail.imap_sync import (
     IMAP_ERRORS,
@@ -90,6 +97,7 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 DEFAULT_BATCH = 500
+FETCH_AHEAD = 2  # batches being fetched and parsed while one is written
 
 
 @dataclass(frozen=True)
@@ -300,7 +308,7 @@ def _sync_leased(
                 report.folders.append(folder_report)
         finally:
             if own_client:
-                _logout(client)
+                logout_quietly(client)
     except _LeaseLost:
         report.lease_holder = lease_holder_name(lease)
 
@@ -440,40 +448,47 @@ def _sync_folder(
     done = 0
     if progress is not None:
         progress(SyncProgress(account.name, folder, 0, total))
-    pending: tuple[list[int], list[FetchedMessage], Callable[[], list[Prepared]]] | None
-    pending = None
     context = PrepareContext(config.attachments_dir, config.routing)
-    with BatchParser(context, total=total, router=config.router, workers=parse_workers) as parser:
-        # Batch N+1 is fetched and parsed (by worker processes) while batch N is written.
-        for batch in [*chunks(uids, batch_size), None]:
-            if batch is not None:
+
+    def mailbox() -> MailboxRef:
+        credential = as_credential(get_password(account))
+        return MailboxRef(imap_endpoint(account), credential, folder, uidvalidity)
+
+    with BatchParser(
+        context, total=total, router=config.router, workers=parse_workers, mailbox=mailbox
+    ) as parser:
+        # The next batches are fetched and parsed (by worker processes) while one is written.
+        batches = iter(chunks(uids, batch_size))
+        ahead: deque[tuple[list[int], Callable[[], FetchedBatch]]] = deque()
+        while True:
+            while len(ahead) < FETCH_AHEAD and (batch := next(batches, None)) is not None:
                 if keep_lease is not None:
                     keep_lease()
-                fetched = box.fetch(batch)
-                report.fetched += len(fetched)
-                parsing = parser.prepare([item.raw for item in fetched])
-            if pending is not None:
-                done_uids, done_fetched, parsed = pending
-                handled = _ingest_batch(
-                    engine,
-                    account,
-                    folder,
-                    uidvalidity,
-                    done_uids,
-                    done_fetched,
-                    parsed(),
-                    report,
-                    config,
-                    now_fn,
-                    state_id,
-                    owe_after_ingest=act,
-                )
-                if act and _after_ingest(box, account, handled, report):
-                    _settle_after_ingest(engine, state_id, handled)
-                done += len(done_uids)
-                if progress is not None:
-                    progress(SyncProgress(account.name, folder, done, total))
-            pending = (batch, fetched, parsing) if batch is not None else None
+                ahead.append((batch, parser.fetch(batch, box.fetch)))
+            if not ahead:
+                break
+            batch, fetching = ahead.popleft()
+            fetched, prepared = fetching()
+            report.fetched += len(fetched)
+            handled = _ingest_batch(
+                engine,
+                account,
+                folder,
+                uidvalidity,
+                batch,
+                fetched,
+                prepared,
+                report,
+                config,
+                now_fn,
+                state_id,
+                owe_after_ingest=act,
+            )
+            if act and _after_ingest(box, account, handled, report):
+                _settle_after_ingest(engine, state_id, handled)
+            done += len(batch)
+            if progress is not None:
+                progress(SyncProgress(account.name, folder, done, total))
 
     with Session(engine, expire_on_commit=False) as session:
         final = session.get(FolderState, state_id)
@@ -729,16 +744,6 @@ def _record_failure(engine: Engine, account: str, folder: str, error: str, now: 
         log.exception("cannot record the failure of %s/%s", account, folder)
 
 
-def _logout(client: IMAPClient) -> None:
-    try:
-        client.logout()
-    except Exception:
-        try:
-            client.shutdown()
-        except Exception:
-            pass
-
-
 def read_states(engine: Engine, account: str | None = None) -> list[FolderState]:
     """The stored sync state of every folder (of one account)."""
     with Session(engine) as session:
@@ -753,4 +758,4 @@ __all__ += ["close_quietly", "lease_holder_name", "read_states", "release_lease_
 
 def close_quietly(client: IMAPClient | None) -> None:
     if client is not None:
-        _logout(client)
+        logout_quietly(client)

@@ -1,8 +1,14 @@
-"""Parsing a sync's batches: in worker processes while the previous batch is written.
+"""Fetching and parsing a sync's batches: in worker processes while another batch is written.
 
 Parsing MIME is pure CPU work (:func:`cs_console.mail.parse.parse_message`) and
-its results pickle, so a large first sync hands each fetched batch to a small
-process pool and writes the previous batch meanwhile. Small syncs (the usual
+its results pickle, so a large first sync has a small process pool fetch and
+parse the next batches while the writer stores one. Each worker fetches on an
+IMAP connection of its own (:meth:`BatchParser.fetch`), since decoding the
+server's answer costs the writer as much CPU time as its SQL; a worker that
+cannot connect or fetch leaves the fetching to the writer's connection. The
+workers run at a lower priority (:data:`WORKER_NICENESS`): the writer is the
+sync's critical path, and on two cores three busy processes would slow it
+down. Small syncs (the usual
 poll that finds a few messages) parse inline: starting workers would cost more
 than it saves. A single-threaded process (``cs-console sync``) forks its
 workers, which are ready at once; one that runs other threads (the console)
@@ -29,21 +35,30 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
+from multiprocessing.util import Finalize
 from pathlib import Path
 
 from cs_console.desk.dedupe import dedupe_hash
+from cs_console.desk.orphans import exit_with_parent
 from cs_console.desk.routing import (
     Router,
     RoutingDecision,
     RoutingSettings,
     message_routing_input,
 )
+from cs_console.errors import CsConsoleError, ImapError
+from cs_console.i18n import _
+from cs_console.mail.connect import Credential, Endpoint, imap_connect, logout_quietly
+from cs_console.mail.imap_sync import FetchedMessage, ImapFolder
 from cs_console.mail.parse import ParsedMessage, parse_message
 from cs_console.store.attachments import store_blob
 
 __all__ = [
     "POOL_MIN_MESSAGES",
+    "WORKER_NICENESS",
     "BatchParser",
+    "FetchedBatch",
+    "MailboxRef",
     "PrepareContext",
     "Prepared",
     "StoredFile",
@@ -57,6 +72,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 POOL_MIN_MESSAGES = 1000  # fewer new messages than this are parsed inline
+WORKER_NICENESS = 10  # the parser processes yield the CPU to the writer
 
 
 def parse_all(raws: Sequence[bytes]) -> list[ParsedMessage]:
@@ -124,18 +140,85 @@ def prepare_all(
     return [prepare(raw, context, router) for raw in raws]
 
 
-_WORKER: tuple[PrepareContext, Router] | None = None
+@dataclass(frozen=True)
+class MailboxRef:
+    """The folder a sync fetches from, for workers that fetch their batches themselves.
+
+    ``uidvalidity`` is the value the sync selected: a worker that finds
+    another one fetches nothing (the UIDs would name other messages).
+    """
+
+    endpoint: Endpoint
+    credential: Credential
+    folder: str
+    uidvalidity: int
 
 
-def _start_worker(context: PrepareContext) -> None:
-    """A worker's initializer: keep the context and compile the routing rules once."""
+FetchedBatch = tuple[list[FetchedMessage], list[Prepared]]
+
+
+@dataclass
+class _Worker:
+    context: PrepareContext
+    router: Router
+    mailbox: MailboxRef | None
+    box: ImapFolder | None = None
+
+
+_WORKER: _Worker | None = None
+
+
+def _start_worker(
+    context: PrepareContext, mailbox: MailboxRef | None = None, parent: int | None = None
+) -> None:
+    """A worker's initializer: keep the context and compile the routing rules once.
+
+    ``parent`` is the sync's process id: a worker whose sync is killed exits too.
+    """
     global _WORKER
-    _WORKER = (context, Router(context.routing))
+    _WORKER = _Worker(context, Router(context.routing), mailbox)
+    if parent is not None:
+        exit_with_parent(parent)
+    try:
+        # The writer is the sync's critical path: the workers parse ahead with what CPU
+        # it leaves (and the console's interface stays responsive).
+        os.nice(WORKER_NICENESS)
+    except (AttributeError, OSError):  # no nice() here
+        pass
+
+
+def _worker() -> _Worker:
+    assert _WORKER is not None, "a worker started without its context"
+    return _WORKER
 
 
 def _prepare_in_worker(raws: Sequence[bytes]) -> list[Prepared]:
-    assert _WORKER is not None, "a worker started without its context"
-    return prepare_all(raws, *_WORKER)
+    worker = _worker()
+    return prepare_all(raws, worker.context, worker.router)
+
+
+def _fetch_in_worker(uids: Sequence[int]) -> FetchedBatch:
+    """Fetch ``uids`` on this worker's connection (opened at its first batch), prepare them."""
+    worker = _worker()
+    box = worker.box or _open_mailbox(worker)
+    fetched = box.fetch(uids)
+    return fetched, [prepare(item.raw, worker.context, worker.router) for item in fetched]
+
+
+def _open_mailbox(worker: _Worker) -> ImapFolder:
+    ref = worker.mailbox
+    if ref is None:
+        raise ImapError("this worker has no mailbox to fetch from")
+    client = imap_connect(ref.endpoint, ref.credential)
+    # Logged out when the pool shuts the worker down (a killed worker just drops it).
+    Finalize(None, logout_quietly, args=(client,), exitpriority=10)
+    box = ImapFolder(client, ref.folder, readonly=True)
+    if box.status.uidvalidity != ref.uidvalidity:
+        raise ImapError(
+            _("the UIDVALIDITY of {folder} changed during the sync").format(folder=repr(ref.folder))
+        )
+    worker.box = box
+    return box
 
 
 def _ready() -> bool:
@@ -156,6 +239,17 @@ def start_method() -> str:
     return "spawn"
 
 
+def _mailbox_or_none(mailbox: Callable[[], MailboxRef] | None) -> MailboxRef | None:
+    """The workers' mailbox, or None (they only parse) when it cannot be had."""
+    if mailbox is None:
+        return None
+    try:
+        return mailbox()
+    except CsConsoleError as exc:
+        log.warning("the parser processes will not fetch: %s", exc.message)
+        return None
+
+
 def default_workers() -> int:
     """Parser processes for a large sync: one per core, at most two (the writer needs one)."""
     return max(1, min(2, os.cpu_count() or 1))
@@ -164,12 +258,21 @@ def default_workers() -> int:
 class BatchParser:
     """Prepares batches (:func:`prepare`), in a process pool when ``total`` is large enough.
 
+    With a ``mailbox`` (given as a function, called only when the pool
+    starts: it may read a password), :meth:`fetch` has the workers fetch the
+    batches too, each on its own connection, so the writer neither waits for
+    the server nor decodes its answer. A worker that cannot connect or fetch
+    hands the batch back: it is fetched here and the workers only parse from
+    then on.
+
     Args:
         context: Where attachments go and the routing rules.
         router: ``context.routing`` compiled, for the batches prepared here.
         total: How many messages the sync will fetch.
         workers: Parser processes; 0 or 1 parses inline.
-        min_messages: The smallest ``total`` worth starting processes for.
+        min_messages: The smallest ``total`` worth starting processes for
+            (default :data:`POOL_MIN_MESSAGES`).
+        mailbox: Where the workers fetch from, if they are to fetch.
     """
 
     def __init__(
@@ -179,20 +282,24 @@ class BatchParser:
         total: int,
         router: Router | None = None,
         workers: int | None = None,
-        min_messages: int = POOL_MIN_MESSAGES,
+        min_messages: int | None = None,
+        mailbox: Callable[[], MailboxRef] | None = None,
     ) -> None:
         self.context = context
         self.router = router or Router(context.routing)
         count = default_workers() if workers is None else workers
         self.workers = count
         self.pool: ProcessPoolExecutor | None = None
+        self.mailbox: MailboxRef | None = None
         self._starting: list[Future[bool]] = []
-        if count > 1 and total >= min_messages:
+        smallest = POOL_MIN_MESSAGES if min_messages is None else min_messages
+        if count > 1 and total >= smallest:
+            self.mailbox = _mailbox_or_none(mailbox)
             self.pool = ProcessPoolExecutor(
                 max_workers=count,
                 mp_context=multiprocessing.get_context(start_method()),
                 initializer=_start_worker,
-                initargs=(context,),
+                initargs=(context, self.mailbox, os.getpid()),
             )
             # One task per worker starts them all now; each is ready once its task is done.
             self._starting = [self.pool.submit(_ready) for _ in range(count)]
@@ -217,6 +324,51 @@ class BatchParser:
                 return prepare_all(raws, self.context, self.router)
 
         return result
+
+    def fetch(
+        self, uids: Sequence[int], fetch_here: Callable[[Sequence[int]], list[FetchedMessage]]
+    ) -> Callable[[], FetchedBatch]:
+        """Start fetching and preparing ``uids``; the function returned gives both.
+
+        Without a mailbox for the workers (or before they are ready)
+        ``fetch_here`` fetches the batch now, and it is prepared as by
+        :meth:`prepare`.
+        """
+        if self.pool is None or self.mailbox is None or len(uids) < 2 or not self._ready():
+            return self._fetched_here(uids, fetch_here)
+        size = -(-len(uids) // self.workers)
+        parts = [list(uids[i : i + size]) for i in range(0, len(uids), size)]
+        try:
+            futures = [self.pool.submit(_fetch_in_worker, part) for part in parts]
+        except (BrokenProcessPool, RuntimeError):
+            self._give_up()
+            return self._fetched_here(uids, fetch_here)
+
+        def result() -> FetchedBatch:
+            fetched: list[FetchedMessage] = []
+            prepared: list[Prepared] = []
+            try:
+                for future in futures:
+                    got, done = future.result()
+                    fetched += got
+                    prepared += done
+            except BrokenProcessPool:
+                self._give_up()
+            except Exception as exc:  # the worker's connection: fetch here from now on
+                log.warning("a parser process cannot fetch (%s); fetching in this process", exc)
+                self.mailbox = None
+            else:
+                return fetched, prepared
+            return self._fetched_here(uids, fetch_here)()
+
+        return result
+
+    def _fetched_here(
+        self, uids: Sequence[int], fetch_here: Callable[[Sequence[int]], list[FetchedMessage]]
+    ) -> Callable[[], FetchedBatch]:
+        fetched = fetch_here(uids)
+        parsing = self.prepare([item.raw for item in fetched])
+        return lambda: (fetched, parsing())
 
     def _inline(self, raws: Sequence[bytes]) -> Callable[[], list[Prepared]]:
         return lambda: prepare_all(raws, self.context, self.router)

@@ -136,7 +136,7 @@ def imap_connect(
         else:
             client.login(endpoint.username, credential.secret)
     except LoginError as exc:
-        _quietly_close(client)
+        logout_quietly(client)
         raise ImapError(
             _("{server} refused the login of {user}: {answer}.").format(
                 server=where, user=repr(endpoint.username), answer=_decode(exc)
@@ -145,17 +145,17 @@ def imap_connect(
             + _login_advice(credential)
         ) from exc
     except ssl.SSLError as exc:
-        _quietly_close(client)
+        logout_quietly(client)
         raise ImapError(
             _("STARTTLS with {server} failed: {reason}").format(
                 server=where, reason=exc.reason or exc
             )
         ) from exc
     except ImapError:
-        _quietly_close(client)
+        logout_quietly(client)
         raise
     except (IMAPClientError, OSError) as exc:
-        _quietly_close(client)
+        logout_quietly(client)
         raise ImapError(
             _("IMAP error with {server}: {reason}").format(server=where, reason=_decode(exc))
         ) from exc
@@ -270,7 +270,8 @@ def _decode(exc: BaseException) -> str:
     return text
 
 
-def _quietly_close(client: IMAPClient) -> None:
+def logout_quietly(client: IMAPClient) -> None:
+    """Log out, or drop the connection when the server does not answer."""
     try:
         client.logout()
     except Exception:

@@ -13,7 +13,7 @@ import socket
 import ssl
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError
@@ -116,15 +116,22 @@ def folder_status(client: IMAPClient, folder: str) -> FolderStatus:
     )
 
 
+def _plain_zone(moment: datetime) -> datetime:
+    """``moment`` with a :class:`datetime.timezone`: imapclient's own offsets do not unpickle."""
+    offset = moment.utcoffset()
+    return moment if offset is None else moment.replace(tzinfo=timezone(offset))
+
+
 class ImapFolder:
     """A selected folder of an open connection: search, fetch, flag and move by UID."""
 
-    def __init__(self, client: IMAPClient, folder: str) -> None:
+    def __init__(self, client: IMAPClient, folder: str, *, readonly: bool = False) -> None:
+        """Select ``folder``; ``readonly`` (``EXAMINE``) for a connection that only fetches."""
         self.client = client
         self.folder = folder
         client.normalise_times = False  # aware INTERNALDATEs
         try:
-            info = client.select_folder(folder, readonly=False)
+            info = client.select_folder(folder, readonly=readonly)
         except IMAP_ERRORS as exc:
             raise ImapError(
                 _("cannot open folder {folder}: {reason}").format(
@@ -180,7 +187,7 @@ class ImapFolder:
                 FetchedMessage(
                     uid=int(uid),
                     raw=bytes(raw),
-                    internal_date=internal if isinstance(internal, datetime) else None,
+                    internal_date=_plain_zone(internal) if isinstance(internal, datetime) else None,
                 )
             )
         return fetched
