@@ -264,6 +264,10 @@ def main() -> None:
             if event.done and event.done % 2000 < 200:
                 print(f"  {event.done}/{event.total}", flush=True)
 
+        import resource
+
+        cpu_children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu_writer = time.process_time()
         start = time.perf_counter()
         if args.profile:
             import cProfile
@@ -284,10 +288,19 @@ def main() -> None:
             profiler.disable()
             profiler.dump_stats(str(args.profile))
         synced = time.perf_counter() - start
+        cpu_writer = time.process_time() - cpu_writer
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu_workers = (children.ru_utime + children.ru_stime) - (
+            cpu_children.ru_utime + cpu_children.ru_stime
+        )
         assert report.ok, report.errors
         print(
             f"sync_account: {synced:.2f} s for {report.total('stored')} messages, "
             f"{report.total('new_tickets')} tickets ({report.total('stored') / synced:.0f} msg/s)"
+        )
+        print(
+            f"  CPU time: the sync's process {cpu_writer:.2f} s, "
+            f"its parser processes {cpu_workers:.2f} s (two cores give {2 * synced:.2f} s)"
         )
         # A batch's tickets are in the queue once its transaction commits, which is
         # when progress reports it done; bodies, attachments and the search index are
