@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from cs_console.desk.bulk import collect, keep, new_object
+from cs_console.desk.bulk import collect, keep, new_object, set_fields
 from cs_console.store.models import Customer, Ticket
 
 WHEN = datetime(2026, 11, 2, 9, 30, tzinfo=UTC)
@@ -66,16 +66,18 @@ def test_held_objects_are_inserted_with_the_rows_then_tracked(engine: Engine) ->
         rows.hold(customer)
         rows.hold(ticket)
         ticket.unread = True  # changed while held: part of its INSERT
+        set_fields(rows, ticket, {"sla_breached": True, "version": 2})  # its state, no tracking
         keep(session, ticket)  # what every change of a batch's ticket calls
         assert ticket not in session and rows.holds(ticket) and len(rows) == 2
         rows.write(session)
         assert ticket in session and not rows.holds(ticket) and len(rows) == 0
-        ticket.version = 3  # changed after the INSERT: an UPDATE
+        set_fields(rows, ticket, {"version": 3})  # changed after the INSERT: an UPDATE
         keep(session, ticket)
         session.commit()
     with Session(engine) as session:
         stored = session.exec(select(Ticket).where(Ticket.id == 42)).one()
         assert (stored.customer_id, stored.unread, stored.version) == (41, True, 3)
+        assert stored.sla_breached is True
         assert stored.subject == "Devolución" and stored.status == "new"
         found = session.exec(select(Customer).where(Customer.id == 41)).one()
         assert found.email == "eva@example.org"

@@ -19,7 +19,7 @@ from datetime import datetime
 
 from sqlmodel import Session
 
-from cs_console.desk.bulk import BulkRows
+from cs_console.desk.bulk import BulkRows, set_fields
 from cs_console.desk.sla import ClockEvent, TicketFacts, queue_fields
 from cs_console.desk.ticket_sla import TicketClock
 from cs_console.store.models import Direction, Message, Ticket, TicketEvent, TicketTag
@@ -90,10 +90,13 @@ def evaluate_new_tickets(
             events=sorted([*statuses[ticket_id], *messages[ticket_id]], key=lambda e: e.at),
         )
         fields = queue_fields(clock.engine.evaluate(facts, now=now))
-        ticket.first_reply_due = fields.first_reply_due
-        ticket.next_reply_due = fields.next_reply_due
-        ticket.resolution_due = fields.resolution_due
-        ticket.sla_due_at = fields.earliest_due
-        ticket.sla_breached = fields.breached
+        values = {
+            "first_reply_due": fields.first_reply_due,
+            "next_reply_due": fields.next_reply_due,
+            "resolution_due": fields.resolution_due,
+            "sla_due_at": fields.earliest_due,
+            "sla_breached": fields.breached,
+        }
+        set_fields(rows, ticket, values)
         done.add(ticket_id)
     return done

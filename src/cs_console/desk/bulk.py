@@ -39,7 +39,7 @@ from cs_console.store.models import (
 )
 from cs_console.store.search_index import index_message_bodies
 
-__all__ = ["BulkRows", "bulk_rows", "collect", "keep", "new_object"]
+__all__ = ["BulkRows", "bulk_rows", "collect", "keep", "new_object", "set_fields"]
 
 M = TypeVar("M", bound=SQLModel)
 
@@ -130,6 +130,20 @@ def bulk_rows(session: Session) -> BulkRows | None:
     """The session's collector, if a batch ingest gave it one."""
     found = session.info.get(_KEY)
     return found if isinstance(found, BulkRows) else None
+
+
+def set_fields(rows: BulkRows | None, obj: SQLModel, values: dict[str, Any]) -> None:
+    """Set fields of ``obj``: into its state when ``rows`` holds it, else through the ORM.
+
+    A held object is INSERTed from its state (:meth:`BulkRows.write_held`), so
+    its changes need none of the ORM's tracking, which costs a batch more than
+    the change itself; any other object is changed as usual.
+    """
+    if rows is not None and rows.holds(obj):
+        obj.__dict__.update(values)
+        return
+    for name, value in values.items():
+        setattr(obj, name, value)
 
 
 def keep(session: Session, obj: SQLModel) -> None:

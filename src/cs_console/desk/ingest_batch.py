@@ -12,7 +12,6 @@ with or without these lookups.
 from __future__ import annotations
 
 from datetime import datetime
-from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select as sa_select
@@ -38,7 +37,7 @@ if TYPE_CHECKING:
 
 __all__ = ["BatchLookups", "IdAllocator", "flush_batch"]
 
-_subject_key = lru_cache(maxsize=20_000)(normalize_subject)
+_OPEN_VALUES = frozenset(s.value for s in OPEN_STATUSES)
 
 
 def _chunked(values: list[str], size: int = 400) -> list[list[str]]:
@@ -192,7 +191,7 @@ class BatchLookups(ThreadLookup):
         keys: dict[int, set[str]] = {}
         for p, _prepared in items:
             owner = self.customers.get(p.sender.address.strip().lower()[:320]) if p.sender else None
-            key = _subject_key(p.subject)
+            key = normalize_subject(p.subject)
             if owner is not None and owner.id is not None and key:
                 keys.setdefault(owner.id, set()).add(key)
         alike: list[int] = []
@@ -207,7 +206,7 @@ class BatchLookups(ThreadLookup):
             alike += [
                 ticket_id
                 for ticket_id, customer_id, subject in light
-                if _subject_key(subject) in keys.get(customer_id, ())
+                if normalize_subject(subject) in keys.get(customer_id, ())
             ]
         alike.sort()
         for i in range(0, len(alike), 400):
@@ -258,11 +257,10 @@ class BatchLookups(ThreadLookup):
     def open_tickets(self, customer_id: int, since: datetime) -> list[Ticket]:
         if customer_id not in self.open_by_customer:
             return super().open_tickets(customer_id, since)
-        open_values = {s.value for s in OPEN_STATUSES}
         tickets = [
             t
             for t in self.open_by_customer[customer_id]
-            if t.status in open_values and t.updated_at >= since and t.merged_into_id is None
+            if t.status in _OPEN_VALUES and t.updated_at >= since and t.merged_into_id is None
         ]
         return sorted(tickets, key=lambda t: t.updated_at, reverse=True)
 

@@ -25,6 +25,7 @@ import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 
 from sqlmodel import Session, col, select
 
@@ -76,6 +77,7 @@ def subject_with_token(subject: str, number: int) -> str:
     return f"{subject} {token}".strip() if subject else token
 
 
+@lru_cache(maxsize=20_000)  # a sync compares the same few subjects over and over
 def normalize_subject(subject: str) -> str:
     """The subject without reply/forward prefixes, tokens and case, for comparison.
 

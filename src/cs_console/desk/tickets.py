@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
-from cs_console.desk.bulk import BulkRows, bulk_rows, keep
+from cs_console.desk.bulk import BulkRows, bulk_rows, keep, set_fields
 from cs_console.desk.changes import announce
 from cs_console.errors import DeskError
 from cs_console.i18n import N_, _
@@ -112,7 +112,7 @@ def record_event(
     else:
         event = TicketEvent(**values)
         session.add(event)
-    touch(ticket, now=now)
+    set_fields(rows, ticket, _touched(ticket, now))
     keep(session, ticket)
     announce(session)
     return event
@@ -120,9 +120,15 @@ def record_event(
 
 def touch(ticket: Ticket, *, now: datetime) -> None:
     """Bump the version (collision checks) and the last activity."""
-    ticket.version = (ticket.version or 0) + 1
+    set_fields(None, ticket, _touched(ticket, now))
+
+
+def _touched(ticket: Ticket, now: datetime) -> dict[str, Any]:
+    """What :func:`touch` changes."""
+    values: dict[str, Any] = {"version": (ticket.version or 0) + 1}
     if ticket.updated_at is None or now > ticket.updated_at:
-        ticket.updated_at = now
+        values["updated_at"] = now
+    return values
 
 
 def create_ticket(
@@ -240,14 +246,15 @@ def add_message_row(
 
 def _note_message(session: Session, ticket: Ticket, direction: str, at: datetime) -> None:
     """A message was added to ``ticket``: its activity times, unread flag and version."""
+    values = _touched(ticket, at)
     if direction == Direction.IN.value:
-        ticket.last_customer_at = max(filter(None, [ticket.last_customer_at, at]))
-        ticket.unread = True
+        values["last_customer_at"] = max(filter(None, [ticket.last_customer_at, at]))
+        values["unread"] = True
     elif direction == Direction.OUT.value:
-        ticket.last_agent_at = max(filter(None, [ticket.last_agent_at, at]))
+        values["last_agent_at"] = max(filter(None, [ticket.last_agent_at, at]))
         if ticket.first_reply_at is None:
-            ticket.first_reply_at = at
-    touch(ticket, now=at)
+            values["first_reply_at"] = at
+    set_fields(bulk_rows(session), ticket, values)
     keep(session, ticket)
     announce(session)
 
