@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from imapclient import SEEN
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -173,6 +174,33 @@ def test_move_after_ingest(dovecot: Dovecot, sqlite_engine: Engine, tmp_path: Pa
     dovecot.deliver(mail(mid="c@x", sender="c@example.org"))
     assert _sync(settings, sqlite_engine).total("stored") == 1
     assert count(sqlite_engine, Message) == 3
+
+
+@pytest.mark.parametrize("after_ingest", ["move", "keep"])
+def test_a_batch_whose_mail_is_then_moved_commits_to_disk_first(
+    dovecot: Dovecot, sqlite_engine: Engine, tmp_path: Path, after_ingest: str
+) -> None:
+    """synchronous=FULL for that batch: a power loss cannot undo it once the mail has moved."""
+    settings = settings_for(tmp_path, dovecot, after_ingest=after_ingest, move_to="Processed")
+    dovecot.deliver(mail(mid="a@x"))
+    statements: list[str] = []
+
+    def record(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        statements.append(" ".join(statement.split())[:40])
+
+    event.listen(sqlite_engine, "before_cursor_execute", record)
+    try:
+        assert _sync(settings, sqlite_engine).total("stored") == 1
+    finally:
+        event.remove(sqlite_engine, "before_cursor_execute", record)
+    insert = next(i for i, s in enumerate(statements) if s.startswith("INSERT INTO message "))
+    begin = max(i for i in range(insert) if statements[i].startswith("BEGIN"))
+    if after_ingest == "move":
+        assert statements[begin - 1] == "PRAGMA synchronous=FULL"
+        later = statements[insert:]
+        assert "PRAGMA synchronous=NORMAL" in later  # the next transactions as before
+    else:
+        assert "PRAGMA synchronous=FULL" not in statements
 
 
 def test_backoff_grows_to_a_limit() -> None:

@@ -82,6 +82,7 @@ from cs_console.mail.imap_sync import (
     uid_set,
 )
 from cs_console.secrets import get_password
+from cs_console.store.engine import durable
 from cs_console.store.models import FolderState, Message, Ticket
 from cs_console.textsafe import one_line
 
@@ -539,7 +540,9 @@ def _ingest_batch(
         handled: list[int] = []
         touched: set[int] = set()
         current: int | None = None
-        with Session(engine, expire_on_commit=False) as session:
+        # Mail is marked or moved on the strength of this commit: it must survive a power loss.
+        bind = durable(engine) if owe_after_ingest else engine
+        with Session(bind, expire_on_commit=False) as session:
             try:
                 state = session.get(FolderState, state_id)
                 assert state is not None

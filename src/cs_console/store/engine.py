@@ -54,8 +54,26 @@ def _sqlite_begin(connection: Any) -> None:
     # between (the busy timeout does not apply to that upgrade). Taking the
     # write lock up front makes concurrent writers (sync beside the console)
     # wait their turn instead. Read-only work may pass sqlite_begin="DEFERRED".
-    mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+    options = connection.get_execution_options()
+    level = "FULL" if options.get("sqlite_durable") else "NORMAL"
+    if connection.info.get("synchronous", "NORMAL") != level:  # only between transactions
+        connection.exec_driver_sql(f"PRAGMA synchronous={level}")
+        connection.info["synchronous"] = level
+    mode = options.get("sqlite_begin", "IMMEDIATE")
     connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def durable(engine: Engine) -> Engine:
+    """``engine``, its SQLite commits written to disk before they return (``synchronous=FULL``).
+
+    By default a commit survives the program crashing but not always the
+    machine losing power (WAL with ``synchronous=NORMAL``): the last commits
+    may be undone. That is enough where an undone commit is simply done again
+    (a sync fetches the batch again), not before an action on the strength of
+    it that cannot be undone, such as moving mail out of the folder a sync
+    reads. PostgreSQL commits are durable anyway.
+    """
+    return engine.execution_options(sqlite_durable=True)
 
 
 def make_engine(url: str, *, schema: str | None = None, echo: bool = False) -> Engine:
