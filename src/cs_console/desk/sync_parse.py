@@ -37,6 +37,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from multiprocessing.util import Finalize
 from pathlib import Path
+from typing import TypeVar
 
 from cs_console.desk.dedupe import dedupe_hash
 from cs_console.desk.orphans import exit_with_parent
@@ -70,6 +71,9 @@ __all__ = [
 ]
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 POOL_MIN_MESSAGES = 1000  # fewer new messages than this are parsed inline
 WORKER_NICENESS = 10  # the parser processes yield the CPU to the writer
@@ -308,12 +312,8 @@ class BatchParser:
         """Start :func:`prepare_all` of ``raws``; the function returned gives the results."""
         if self.pool is None or len(raws) < 2 or not self._ready():
             return self._inline(raws)
-        size = -(-len(raws) // self.workers)
-        parts = [list(raws[i : i + size]) for i in range(0, len(raws), size)]
-        try:
-            futures = [self.pool.submit(_prepare_in_worker, part) for part in parts]
-        except (BrokenProcessPool, RuntimeError):
-            self._give_up()
+        futures = self._submit(_prepare_in_worker, raws)
+        if futures is None:
             return self._inline(raws)
 
         def result() -> list[Prepared]:
@@ -336,12 +336,8 @@ class BatchParser:
         """
         if self.pool is None or self.mailbox is None or len(uids) < 2 or not self._ready():
             return self._fetched_here(uids, fetch_here)
-        size = -(-len(uids) // self.workers)
-        parts = [list(uids[i : i + size]) for i in range(0, len(uids), size)]
-        try:
-            futures = [self.pool.submit(_fetch_in_worker, part) for part in parts]
-        except (BrokenProcessPool, RuntimeError):
-            self._give_up()
+        futures = self._submit(_fetch_in_worker, uids)
+        if futures is None:
             return self._fetched_here(uids, fetch_here)
 
         def result() -> FetchedBatch:
@@ -362,6 +358,17 @@ class BatchParser:
             return self._fetched_here(uids, fetch_here)()
 
         return result
+
+    def _submit(self, task: Callable[[list[T]], R], items: Sequence[T]) -> list[Future[R]] | None:
+        """``task`` over ``items`` split in one part per worker; None if the pool is broken."""
+        assert self.pool is not None
+        size = -(-len(items) // self.workers)
+        parts = [list(items[i : i + size]) for i in range(0, len(items), size)]
+        try:
+            return [self.pool.submit(task, part) for part in parts]
+        except (BrokenProcessPool, RuntimeError):
+            self._give_up()
+            return None
 
     def _fetched_here(
         self, uids: Sequence[int], fetch_here: Callable[[Sequence[int]], list[FetchedMessage]]
