@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-import cs_console.desk.sync as sync_module
+import cs_console.desk.sync_batch as sync_module
 from cs_console.desk.sync import sync_account
 from cs_console.store.models import Attachment, Message, MessageRaw, Ticket
 from tests.rig.dovecot import Dovecot

@@ -8,13 +8,14 @@ For each folder of an account :func:`sync_account`:
    messages already stored are recognised by Message-ID and content hash, so a
    resync neither duplicates nor misses one;
 3. fetches the UIDs past the stored ``last_uid`` in batches and ingests each
-   batch in one transaction that also moves ``last_uid`` past it. A ``kill -9``
-   at any moment loses at most an uncommitted batch, which the next run
-   fetches again. One message that fails is kept raw on its own ticket with a
-   warning (:func:`cs_console.desk.ingest.quarantine_raw`) inside a savepoint,
-   and the batch goes on. A large sync parses the next batch in worker
-   processes while this one is written (:mod:`cs_console.desk.sync_parse`),
-   and writes a batch's rows with a few bulk INSERTs (:mod:`cs_console.desk.bulk`);
+   batch in one transaction that also moves ``last_uid`` past it
+   (:func:`cs_console.desk.sync_batch.ingest_batch`). A ``kill -9`` at any
+   moment loses at most an uncommitted batch, which the next run fetches
+   again. One message that fails is kept raw on its own ticket with a warning
+   (:func:`cs_console.desk.ingest.quarantine_raw`) and the batch goes on. A
+   large sync has worker processes fetch and parse the next batches while one
+   is written (:mod:`cs_console.desk.sync_parse`), and writes a batch's rows
+   with a few bulk INSERTs (:mod:`cs_console.desk.bulk`);
 4. marks the batch seen or moves it (``after_ingest``) only after the commit,
    recording in the batch's transaction what is still owed to the server so a
    sync stopped in between leaves it to the next one.
@@ -38,41 +39,32 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from filelock import FileLock, Timeout
 from imapclient import IMAPClient
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from cs_console.clock import utcnow
 from cs_console.config import AccountSettings, Settings
-from cs_console.desk.batch_sla import evaluate_new_tickets
-from cs_console.desk.ingest import (
-    IngestConfig,
-    SourceRef,
-    ingest_raw,
-    quarantine_raw,
-    written_at,
-)
-from cs_console.desk.ingest_batch import BatchLookups, flush_batch
+from cs_console.desk.ingest import IngestConfig
+from cs_console.desk.sync_batch import ingest_batch
 from cs_console.desk.sync_lease import DEFAULT_LEASE, AccountLease
 from cs_console.desk.sync_parse import (
     BatchParser,
     FetchedBatch,
     MailboxRef,
     PrepareContext,
-    Prepared,
 )
+from cs_console.desk.sync_report import FolderReport, ProgressFn, SyncProgress, SyncReport
 from cs_console.errors import CsConsoleError, ImapError
 from cs_console.i18n import _
 from cs_console.mail.connect import as_credential, imap_connect, logout_quietly
 from cs_console.mail.endpoints import imap_endpoint
 from cs_console.mail.imap_sync import (
     IMAP_ERRORS,
-    FetchedMessage,
     FolderStatus,
     ImapFolder,
     chunks,
@@ -82,8 +74,7 @@ from cs_console.mail.imap_sync import (
     uid_set,
 )
 from cs_console.secrets import get_password
-from cs_console.store.engine import durable
-from cs_console.store.models import FolderState, Message, Ticket
+from cs_console.store.models import FolderState
 from cs_console.textsafe import one_line
 
 __all__ = [
@@ -99,66 +90,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 DEFAULT_BATCH = 500
 FETCH_AHEAD = 2  # batches being fetched and parsed while one is written
-
-
-@dataclass(frozen=True)
-class SyncProgress:
-    """Progress of one folder's sync: ``done`` of ``total`` new messages handled."""
-
-    account: str
-    folder: str
-    done: int
-    total: int
-
-
-ProgressFn = Callable[[SyncProgress], None]
-
-
-@dataclass
-class FolderReport:
-    """What one folder's sync did."""
-
-    folder: str
-    fetched: int = 0
-    stored: int = 0
-    new_tickets: int = 0
-    duplicates: int = 0
-    own: int = 0
-    quarantined: int = 0
-    acknowledged: int = 0
-    no_news: bool = False
-    uidvalidity_reset: bool = False
-    error: str | None = None
-    warnings: list[str] = field(default_factory=list)
-
-
-@dataclass
-class SyncReport:
-    """What one account's sync did; ``ok`` is False when any folder failed."""
-
-    account: str
-    folders: list[FolderReport] = field(default_factory=list)
-    locked: bool = False  # another run holds the account's lock: nothing done
-    lease_holder: str | None = None  # another process syncs this account: nothing done
-    error: str | None = None
-
-    @property
-    def skipped(self) -> bool:
-        """Nothing was done because another run or process syncs this account."""
-        return self.locked or self.lease_holder is not None
-
-    @property
-    def ok(self) -> bool:
-        return self.error is None and all(f.error is None for f in self.folders)
-
-    @property
-    def errors(self) -> list[str]:
-        found = [self.error] if self.error else []
-        found += [f"{f.folder}: {f.error}" for f in self.folders if f.error]
-        return found
-
-    def total(self, name: str) -> int:
-        return sum(int(getattr(f, name)) for f in self.folders)
 
 
 def account_lock(settings: Settings, account: str) -> FileLock:
@@ -471,7 +402,7 @@ def _sync_folder(
             batch, fetching = ahead.popleft()
             fetched, prepared = fetching()
             report.fetched += len(fetched)
-            handled = _ingest_batch(
+            handled = ingest_batch(
                 engine,
                 account,
                 folder,
@@ -501,181 +432,6 @@ def _sync_folder(
         _mark_success(state, now_fn(), box.status.highest_modseq)
         session.add(state)
         session.commit()
-
-
-def _ingest_batch(
-    engine: Engine,
-    account: AccountSettings,
-    folder: str,
-    uidvalidity: int,
-    batch: list[int],
-    fetched: list[FetchedMessage],
-    prepared: list[Prepared],
-    report: FolderReport,
-    config: IngestConfig,
-    now_fn: Callable[[], datetime],
-    state_id: int | None,
-    *,
-    owe_after_ingest: bool = False,
-) -> list[int]:
-    """Ingest one batch and move the state past it in the same transaction; returns UIDs handled.
-
-    With ``owe_after_ingest`` the same transaction records the handled UIDs as
-    still to be marked seen or moved (``FolderState.after_ingest_pending``),
-    so a sync stopped before doing it leaves the work to the next one.
-
-    Messages are parsed before the transaction opens (parsing never fails and
-    holds no lock). The batch's rows are written together at the end
-    (:func:`flush_batch`). A message whose ingest raises rolls the batch back;
-    the batch is then done again with that message kept raw on a ticket of its
-    own (:func:`quarantine_raw`), so one bad message never stops the others.
-    When the database refuses the batch's rows, it is done again one message
-    at a time to find the one at fault.
-    """
-    failed: dict[int, str] = {}
-    integrity_retried = False
-    careful = False
-    while True:
-        counts = FolderReport(folder=folder)
-        handled: list[int] = []
-        touched: set[int] = set()
-        current: int | None = None
-        # Mail is marked or moved on the strength of this commit: it must survive a power loss.
-        bind = durable(engine) if owe_after_ingest else engine
-        with Session(bind, expire_on_commit=False) as session:
-            try:
-                state = session.get(FolderState, state_id)
-                assert state is not None
-                if state.uidvalidity != uidvalidity:
-                    raise ImapError(
-                        _("the state of {folder} changed under this sync; run it again").format(
-                            folder=repr(folder)
-                        )
-                    )
-                known = set(
-                    session.exec(
-                        select(Message.source_uid).where(
-                            Message.source_account == account.name,
-                            Message.source_folder == folder,
-                            Message.source_uidvalidity == uidvalidity,
-                            col(Message.source_uid).in_(batch),
-                        )
-                    ).all()
-                )
-                now = now_fn()
-                todo = []
-                for item, p in zip(fetched, prepared, strict=True):
-                    if item.uid in known or item.uid <= state.last_uid:
-                        counts.duplicates += 1
-                    else:
-                        todo.append((item, p))
-                earliest = min(
-                    (written_at(p.parsed.date, item.internal_date or now) for item, p in todo),
-                    default=now,
-                )
-                lookups = BatchLookups.prefetch(
-                    session,
-                    [(p.parsed, p.content_hash) for _, p in todo],
-                    config=config,
-                    earliest=earliest,
-                )
-                with session.no_autoflush:
-                    for item, p in todo:
-                        current = item.uid
-                        source = SourceRef(
-                            account.name, folder, uidvalidity, item.uid, item.internal_date
-                        )
-                        if item.uid in failed:
-                            result = quarantine_raw(
-                                session,
-                                item.raw,
-                                config=config,
-                                now=now,
-                                error=failed[item.uid],
-                                source=source,
-                                lookups=lookups,
-                            )
-                            counts.warnings.append(f"uid {item.uid}: {failed[item.uid]}")
-                        else:
-                            result = ingest_raw(
-                                session,
-                                item.raw,
-                                config=config,
-                                now=now,
-                                source=source,
-                                prepared=p,
-                                lookups=lookups,
-                            )
-                        if careful:  # find which message the database refuses
-                            flush_batch(session)
-                        handled.append(item.uid)
-                        _count(counts, result.outcome, result.acknowledged)
-                        if result.ticket_id is not None and result.outcome != "duplicate":
-                            touched.add(result.ticket_id)
-                    current = None
-                    evaluated: set[int] = set()
-                    if config.clock is not None and not careful:
-                        # New tickets get their SLA columns before their INSERT: no UPDATE.
-                        evaluated = evaluate_new_tickets(
-                            session, config.clock, lookups.rows, lookups.opened.values(), now=now
-                        )
-                    flush_batch(session)
-                rest = sorted(touched - evaluated)
-                if config.clock is not None and rest:
-                    tickets = [session.get(Ticket, number) for number in rest]
-                    config.clock.refresh_many(session, [t for t in tickets if t], now=now)
-                state.last_uid = max(state.last_uid, max(batch))
-                state.last_attempt_at = now
-                if owe_after_ingest and handled:
-                    owed = [*parse_uid_set(state.after_ingest_pending), *handled]
-                    state.after_ingest_pending = uid_set(owed)
-                session.add(state)
-                session.commit()
-            except IntegrityError as exc:
-                # Another machine stored some of these: look again once, then treat as a failure.
-                session.rollback()
-                if not integrity_retried:
-                    integrity_retried = True
-                    continue
-                if current is None and not careful:
-                    careful = True
-                    continue
-                if current is None or current in failed:
-                    raise
-                failed[current] = f"{type(exc).__name__}: {one_line(str(exc.orig), limit=300)}"
-                continue
-            except ImapError:
-                raise
-            except Exception as exc:
-                session.rollback()
-                if current is None and not careful:
-                    careful = True  # the batch's flush failed: again, one message at a time
-                    continue
-                if current is None or current in failed:
-                    raise
-                log.warning("%s/%s uid %s: ingest failed: %r", account.name, folder, current, exc)
-                failed[current] = f"{type(exc).__name__}: {one_line(str(exc), limit=300)}"
-                continue
-        for name in ("stored", "new_tickets", "duplicates", "own", "quarantined", "acknowledged"):
-            setattr(report, name, getattr(report, name) + getattr(counts, name))
-        report.warnings.extend(counts.warnings)
-        return handled
-
-
-def _count(report: FolderReport, outcome: str, acknowledged: bool) -> None:
-    if outcome in ("new_ticket", "follow_up", "appended", "reopened", "quarantined"):
-        report.stored += 1
-    if outcome in ("new_ticket", "follow_up"):
-        report.new_tickets += 1
-    elif outcome == "duplicate":
-        report.duplicates += 1
-    elif outcome == "own":
-        report.own += 1
-    if outcome == "quarantined":
-        report.quarantined += 1
-        report.new_tickets += 1
-    if acknowledged:
-        report.acknowledged += 1
 
 
 def _after_ingest(
