@@ -16,8 +16,11 @@ Maildir files, then measures in the same run:
 * the parser alone: :func:`cs_console.mail.parse.parse_message` over the same
   messages in this process, the floor of any single-process sync.
 
-The sync runs with its defaults (batches of 500, parsed by worker processes
-while the previous batch is written); ``--parse-workers 0`` parses inline.
+The sync runs with its defaults (batches of 500, fetched and parsed by worker
+processes while another batch is written); ``--parse-workers 0`` fetches and
+parses in the sync's own process. The CPU time of the sync's process and of
+its parser processes is printed beside the wall-clock time: on two cores their
+sum against twice the wall time shows how close the run is to being CPU-bound.
 The project runs with bytecode caches, as an installed program does (an
 editable install under ``PYTHONDONTWRITEBYTECODE`` would compile its modules
 again in every parser process it starts); ``--no-bytecode-cache`` measures
