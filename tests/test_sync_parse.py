@@ -79,22 +79,6 @@ def test_batches_before_the_workers_start_are_parsed_inline_when_asked_for(
         assert [p.parsed for p in early() + late()] == _without_data(parse_all(raws))
 
 
-def test_a_process_running_threads_spawns_its_workers(context: PrepareContext) -> None:
-    stop = threading.Event()
-    other = threading.Thread(target=stop.wait)  # as the console's background sync
-    other.start()
-    try:
-        assert start_method() == "spawn"
-        raws = _raws(4)
-        with BatchParser(context, total=5000, workers=2, min_messages=1) as parser:
-            parser.wait_started()
-            assert parser.pool is not None
-            assert [p.parsed for p in parser.prepare(raws)()] == _without_data(parse_all(raws))
-    finally:
-        stop.set()
-        other.join()
-
-
 def test_small_syncs_parse_inline(context: PrepareContext) -> None:
     with BatchParser(context, total=20, workers=2) as parser:
         assert parser.pool is None
@@ -224,4 +208,29 @@ def test_a_worker_that_cannot_fetch_leaves_the_fetching_to_the_writer(
         assert parser.mailbox is None and parser.pool is not None  # still parsing
     assert here.uids == [1, 2, 3, 4, 5, 6, 7]
     assert [m.uid for m in fetched] == [1, 2, 3, 4, 5, 6, 7]
+    assert prepared == _expected([m.raw for m in fetched], context)
+
+
+def test_a_process_running_threads_spawns_its_workers_which_fetch_too(
+    context: PrepareContext, inbox: tuple[ImapFolder, MailboxRef]
+) -> None:
+    """The console's background sync: its workers start fresh, given the mailbox by pickle."""
+    box, ref = inbox
+    here = _CountingFetch(box)
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)  # as the console's interface
+    other.start()
+    try:
+        assert start_method() == "spawn"
+        with BatchParser(
+            context, total=5000, workers=2, min_messages=1, mailbox=lambda: ref
+        ) as parser:
+            parser.wait_started()
+            fetched, prepared = _fetch_all(parser, here)
+            assert parser.pool is not None and parser.mailbox is not None
+    finally:
+        stop.set()
+        other.join()
+    assert here.uids == []
+    assert fetched == box.fetch(range(1, 8))
     assert prepared == _expected([m.raw for m in fetched], context)
