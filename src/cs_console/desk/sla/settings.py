@@ -144,6 +144,7 @@ def _parse(text: str | int | float) -> Duration:
     return duration
 
 
+@functools.lru_cache(maxsize=256)  # settings read their durations again for every message
 def parse_duration_minutes(text: str | int | float) -> int:
     """Parse a duration into minutes of the 24/7 clock (a day is 24 h, a week 7 days).
 
