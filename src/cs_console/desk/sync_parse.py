@@ -30,6 +30,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import sys
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
@@ -231,14 +232,16 @@ def _ready() -> bool:
 
 
 def start_method() -> str:
-    """How to start the parser processes: fork a single-threaded process, else spawn.
+    """How to start the parser processes: fork a single-threaded process on Linux, else spawn.
 
     A forked worker is ready at once, with the parser already imported; a
     spawned one starts a fresh interpreter and imports it (most of a second).
     Forking a process that runs other threads (the console's background
-    syncs) can copy a lock some thread holds, so that process spawns.
+    syncs) can copy a lock some thread holds, so that process spawns; so does
+    macOS, whose system libraries (the keychain a password may come from) are
+    not safe to use in a forked child.
     """
-    if threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods():
+    if sys.platform.startswith("linux") and threading.active_count() == 1:
         return "fork"
     return "spawn"
 
