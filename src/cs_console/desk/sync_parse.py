@@ -10,7 +10,7 @@ workers run at a lower priority (:data:`WORKER_NICENESS`): the writer is the
 sync's critical path, and on two cores three busy processes would slow it
 down. Small syncs (the usual
 poll that finds a few messages) parse inline: starting workers would cost more
-than it saves. A single-threaded process (``cs-console sync``) forks its
+than it saves. A single-threaded process on Linux (``cs-console sync``) forks its
 workers, which are ready at once; one that runs other threads (the console)
 spawns them, and a spawned worker takes a while (a fresh interpreter imports
 the parser): batches submitted before the workers are ready are parsed inline,
