@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
 
 from cs_console.store.engine import make_engine
@@ -22,6 +23,17 @@ TOTAL = 120
 
 def _cli(config: Path, *args: str) -> list[str]:
     return [sys.executable, "-m", "cs_console", "--config", str(config), *args]
+
+
+# `cs-console` with parser processes for any sync, however small: they fetch and parse.
+POOLED = (
+    "import runpy, cs_console.desk.sync_parse as p; p.POOL_MIN_MESSAGES = 1; "
+    "runpy.run_module('cs_console', run_name='__main__', alter_sys=True)"
+)
+
+
+def _pooled_cli(config: Path, *args: str) -> list[str]:
+    return [sys.executable, "-c", POOLED, "--config", str(config), *args]
 
 
 def _rows(db: Path) -> int:
@@ -48,9 +60,12 @@ def _wait_for_rows(
         time.sleep(0.005)  # polling observable progress (the row count)
 
 
+@pytest.mark.parametrize("fetcher", ["writer", "workers"])
 def test_sigkill_at_random_points_then_sync_again_gives_each_message_once(
-    dovecot: Dovecot, tmp_path: Path
+    dovecot: Dovecot, tmp_path: Path, fetcher: str
 ) -> None:
+    """``workers``: the sync's parser processes fetch and parse its batches."""
+    cli = _pooled_cli if fetcher == "workers" else _cli
     config = write_config(tmp_path, {"accounts": [account_table(dovecot, after_ingest="seen")]})
     db = tmp_path / "data" / "cs-console.db"
     for i in range(TOTAL):
@@ -66,7 +81,7 @@ def test_sigkill_at_random_points_then_sync_again_gives_each_message_once(
     kills = 0
     for iteration in range(6):
         proc = subprocess.Popen(
-            _cli(config, "sync", "--batch-size", "7"),
+            cli(config, "sync", "--batch-size", "7"),
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
         )
