@@ -66,7 +66,7 @@ def render_reference() -> str:
 def _root_table(model: type[BaseModel]) -> str:
     """A free-form table (e.g. ``[keys]``): its keys are listed by the model itself."""
     known: list[str] = sorted(getattr(model, "known_keys", lambda: [])())
-    lines = ["Each entry is `id = \"key\"` (several keys separated by commas). The ids:", ""]
+    lines = ['Each entry is `id = "key"` (several keys separated by commas). The ids:', ""]
     lines += [f"`{key}`" + ("," if i < len(known) - 1 else ".") for i, key in enumerate(known)]
     return "\n".join(lines) + "\n"
 
