@@ -144,19 +144,22 @@ def _parse(text: str | int | float) -> Duration:
     return duration
 
 
-@functools.lru_cache(maxsize=256)  # settings read their durations again for every message
 def parse_duration_minutes(text: str | int | float) -> int:
     """Parse a duration into minutes of the 24/7 clock (a day is 24 h, a week 7 days).
 
     Business-time targets resolve days through the calendar instead
     (:meth:`cs_console.desk.sla.BusinessCalendar.target_time`).
     """
-    duration = parse_duration(text)
-    delta = duration.to_timedelta(day=timedelta(days=1), week=timedelta(weeks=1))
-    minutes = round(delta.total_seconds() / 60)
+    minutes = _clock_minutes(parse_duration(text))
     if minutes <= 0:
         raise ValueError(_("{text} must be at least a minute").format(text=repr(text)))
     return minutes
+
+
+@functools.lru_cache(maxsize=256)  # settings read their durations again for every message
+def _clock_minutes(duration: Duration) -> int:
+    delta = duration.to_timedelta(day=timedelta(days=1), week=timedelta(weeks=1))
+    return round(delta.total_seconds() / 60)
 
 
 class BusinessHoursSettings(BaseModel):
