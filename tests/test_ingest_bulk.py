@@ -10,13 +10,13 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from cs_console.desk import sync_parse
+from cs_console.desk import sync_bodies, sync_parse
 from cs_console.desk.ingest import IngestConfig, ingest_raw
 from cs_console.desk.sync import sync_account
 from cs_console.mail.imap_sync import ImapFolder
 from cs_console.store.engine import make_engine
 from cs_console.store.migrate import upgrade
-from cs_console.store.models import Message
+from cs_console.store.models import Message, MessageBodyPending
 from tests.rig.dovecot import Dovecot
 from tests.test_sync_support import NOW, mail, settings_for
 
@@ -84,15 +84,27 @@ def _corpus() -> list[bytes]:
 def test_batch_and_single_paths_store_the_same_rows(
     dovecot: Dovecot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fetcher: str
 ) -> None:
-    """``workers``: batches of two, fetched and parsed by the parser processes."""
+    """``workers``: batches of two, fetched and parsed by the parser processes.
+
+    Such a sync records the messages from their headers and reads their bodies
+    after (:mod:`cs_console.desk.sync_bodies`): the rows end up the same.
+    """
     writer_fetches: list[int] = []
+    bodies_read: list[int] = []
+    real_read = sync_bodies.read_bodies
+
+    def counted_read(engine: Engine, config: IngestConfig, items: Any, **kw: Any) -> int:
+        bodies_read.append(len(items))
+        return real_read(engine, config, items, **kw)
+
+    monkeypatch.setattr(sync_bodies, "read_bodies", counted_read)
     if fetcher == "workers":
         monkeypatch.setattr(sync_parse, "POOL_MIN_MESSAGES", 1)
         real_fetch = sync_parse.BatchParser.fetch
 
-        def fetch_once_started(self: sync_parse.BatchParser, *args: Any) -> Any:
+        def fetch_once_started(self: sync_parse.BatchParser, *args: Any, **kw: Any) -> Any:
             self.wait_started()  # else the first batches may be fetched by the writer
-            return real_fetch(self, *args)
+            return real_fetch(self, *args, **kw)
 
         monkeypatch.setattr(sync_parse.BatchParser, "fetch", fetch_once_started)
         monkeypatch.setattr(ImapFolder, "fetch", _counted(ImapFolder.fetch, writer_fetches))
@@ -116,6 +128,10 @@ def test_batch_and_single_paths_store_the_same_rows(
         assert report.ok, report.errors
         assert report.total("fetched") == len(raws) and writer_fetches == []
         assert report.total("duplicates") == 1
+        # Five messages stored: with workers, each recorded from its headers, then read.
+        assert sum(bodies_read) == (5 if fetcher == "workers" else 0)
+        with Session(batch_engine) as session:
+            assert session.exec(select(MessageBodyPending)).all() == []
         config = IngestConfig.from_settings(settings)
         with Session(batch_engine) as session:  # arrival times: the server's INTERNALDATEs
             arrived = {m.message_id: m.created_at for m in session.exec(select(Message))}

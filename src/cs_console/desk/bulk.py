@@ -32,6 +32,7 @@ from cs_console.store.models import (
     Attachment,
     Customer,
     Message,
+    MessageBodyPending,
     MessageRaw,
     Ticket,
     TicketEvent,
@@ -44,7 +45,14 @@ __all__ = ["BulkRows", "bulk_rows", "collect", "keep", "new_object", "set_fields
 M = TypeVar("M", bound=SQLModel)
 
 _KEY = "cs_bulk_rows"
-_ORDER: tuple[Any, ...] = (Message, MessageRaw, Attachment, TicketTag, TicketEvent)
+_ORDER: tuple[Any, ...] = (
+    Message,
+    MessageRaw,
+    MessageBodyPending,
+    Attachment,
+    TicketTag,
+    TicketEvent,
+)
 _HELD: tuple[Any, ...] = (Customer, Ticket)  # new objects written as rows, parents first
 
 

@@ -71,6 +71,7 @@ from cs_console.store.models import (
     Customer,
     Direction,
     Message,
+    MessageBodyPending,
     MessageRaw,
     OutboxItem,
     Status,
@@ -83,17 +84,21 @@ if TYPE_CHECKING:
     from cs_console.config import AccountSettings, Settings
 
 __all__ = [
+    "NO_SENDER_WARNING",
     "IngestConfig",
     "IngestResult",
     "SourceRef",
+    "acknowledge_new_ticket",
     "dedupe_hash",
     "ingest_contact",
     "ingest_raw",
     "quarantine_raw",
+    "store_attachments",
     "written_at",
 ]
 
 UNKNOWN_SENDER = "unknown-sender@invalid"
+NO_SENDER_WARNING = "the message has no readable sender address"
 _FUTURE_SLACK = timedelta(minutes=15)
 _PAST_LIMIT = timedelta(days=30)
 
@@ -174,6 +179,7 @@ class IngestResult:
     message_row_id: int | None = None
     warnings: tuple[str, ...] = ()
     acknowledged: bool = False
+    body_pending: bool = False  # recorded from its headers; the body is read later
 
     @property
     def stored(self) -> bool:
@@ -281,9 +287,15 @@ def ingest_raw(
         received_at: When it reached us when there is no IMAP INTERNALDATE.
         prepared: The message parsed, hashed, routed and its attachments
             stored by a sync's parser (:func:`cs_console.desk.sync_parse.prepare`).
+            When only its headers were parsed (``body_pending``, a batch
+            only), the message is recorded and threaded now and its body is
+            read later (:mod:`cs_console.desk.sync_bodies`): a new ticket is
+            routed, acknowledged and given its SLA then.
         lookups: A batch ingest's prefetched rows (:class:`BatchLookups`).
     """
     parsed = prepared.parsed if prepared else parse_message(raw)
+    pending = prepared is not None and prepared.body_pending
+    assert lookups is not None or not pending, "only a batch records messages from headers"
     content_hash = prepared.content_hash if prepared else dedupe_hash(raw, parsed)
     if lookups is not None:
         hit = lookups.duplicate(parsed.message_id, content_hash)
@@ -307,12 +319,12 @@ def ingest_raw(
     arrived = _utc(source.internal_date if source else None) or _utc(received_at) or now
     wrote = written_at(parsed.date, arrived)
     verdict = classify_automated(parsed, own_addresses=config.own_addresses)
-    warnings = list(parsed.warnings)
+    own_warnings: list[str] = []
     if sender:
         name = _cut(parsed.sender.name if parsed.sender else "", 300)
         customer = _customer(session, lookups, _cut(sender, 320), name, now)
     else:
-        warnings.append("the message has no readable sender address")
+        own_warnings.append(NO_SENDER_WARNING)
         customer = _customer(session, lookups, UNKNOWN_SENDER, "(unknown sender)", now)
 
     decision = decide_thread(
@@ -333,10 +345,13 @@ def ingest_raw(
         survey_ticket is not None
         and not verdict.automated
         and (lookups is None or lookups.may_have_survey(survey_ticket))
-        and record_survey_reply(session, survey_ticket, parsed.new_text or parsed.text, now=arrived)
     ):
-        # A satisfaction answer: kept on its ticket, which is not reopened or acknowledged.
-        decision = ThreadDecision("append", survey_ticket, "survey answer")
+        if pending:  # whether it answers the survey is in its text: read the body now
+            parsed, prepared, pending = parse_message(raw), None, False
+        if record_survey_reply(session, survey_ticket, parsed.new_text or parsed.text, now=arrived):
+            # A satisfaction answer: kept on its ticket, which is not reopened or acknowledged.
+            decision = ThreadDecision("append", survey_ticket, "survey answer")
+    warnings = [*parsed.warnings, *own_warnings]
     if decision.action == "new":
         routed = prepared.route if prepared and channel == "email" else None
         ticket = _new_ticket(
@@ -390,19 +405,26 @@ def ingest_raw(
         **_source_fields(source),
     )
     stored = prepared.stored if prepared else None
-    _store_attachments(session, lookups, message_id, parsed, config.attachments_dir, stored)
+    store_attachments(session, lookups, message_id, parsed, config.attachments_dir, stored)
+    opened = outcome in ("new_ticket", "follow_up")
+    owed_acknowledgement = opened and not verdict.automated and bool(sender)
     if lookups is not None:
         lookups.remember(
             _cut(parsed.message_id, 998) or None,
             content_hash,
             message_id,
             ticket,
-            new_ticket=outcome in ("new_ticket", "follow_up"),
+            new_ticket=opened,
         )
+        if pending:
+            lookups.rows.add(
+                MessageBodyPending,
+                {"message_id": message_id, "opened": opened, "acknowledge": owed_acknowledgement},
+            )
 
     acknowledged = False
-    if outcome in ("new_ticket", "follow_up") and not verdict.automated and sender:
-        acknowledged = _acknowledge(
+    if owed_acknowledgement and not pending:
+        acknowledged = acknowledge_new_ticket(
             session,
             config=config,
             ticket=ticket,
@@ -415,7 +437,9 @@ def ingest_raw(
         )
     if lookups is None and config.clock is not None:  # a batch refreshes its tickets at once
         config.clock.refresh(session, ticket, now=now)
-    return IngestResult(outcome, ticket.id, message_id, tuple(warnings), acknowledged)
+    return IngestResult(
+        outcome, ticket.id, message_id, tuple(warnings), acknowledged, body_pending=pending
+    )
 
 
 def _add_incoming(
@@ -590,7 +614,7 @@ def ingest_contact(
     )
     acknowledged = False
     if outcome == "new_ticket" and not customer.blocked:
-        acknowledged = _acknowledge(
+        acknowledged = acknowledge_new_ticket(
             session,
             config=config,
             ticket=ticket,
@@ -616,7 +640,7 @@ def _source_fields(source: SourceRef | None) -> dict[str, Any]:
     }
 
 
-def _store_attachments(
+def store_attachments(
     session: Session,
     lookups: BatchLookups | None,
     message_id: int,
@@ -744,7 +768,7 @@ def _batch_ticket(
     return ticket
 
 
-def _acknowledge(
+def acknowledge_new_ticket(
     session: Session,
     *,
     config: IngestConfig,
@@ -756,6 +780,7 @@ def _acknowledge(
     now: datetime,
     lookups: BatchLookups | None = None,
 ) -> bool:
+    """Queue the acknowledgement of a new ticket, unless it is not due; True when queued."""
     settings = config.autoreply
     if not settings.enabled or customer.blocked or config.calendars is None:
         return False

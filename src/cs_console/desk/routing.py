@@ -309,6 +309,16 @@ class Router:
         self.settings = settings
         self.rules = tuple(_CompiledRule.of(rule) for rule in settings.all_rules())
 
+    def unrouted(self) -> RoutingDecision:
+        """The decision no rule matched: the default category and priority, nothing else."""
+        return RoutingDecision(
+            category=self.settings.default_category,
+            priority=self.settings.default_priority,
+            tags=(),
+            assignee=None,
+            matched=(),
+        )
+
     def route(self, data: RoutingInput) -> RoutingDecision:
         """Apply the rules to one new ticket's first message."""
         text = routing_text(data.subject, data.text)

@@ -39,6 +39,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Callable
+from contextlib import ExitStack
 from datetime import datetime, timedelta
 
 from filelock import FileLock, Timeout
@@ -51,6 +52,7 @@ from cs_console.clock import utcnow
 from cs_console.config import AccountSettings, Settings
 from cs_console.desk.ingest import IngestConfig
 from cs_console.desk.sync_batch import ingest_batch
+from cs_console.desk.sync_bodies import BodyReader, count_owed_bodies, read_owed_bodies
 from cs_console.desk.sync_lease import DEFAULT_LEASE, AccountLease
 from cs_console.desk.sync_parse import (
     BatchParser,
@@ -334,6 +336,7 @@ def _sync_folder(
     keep_lease: Callable[[], None] | None = None,
     parse_workers: int | None = None,
 ) -> None:
+    _finish_owed_bodies(engine, account, folder, config, now_fn, parse_workers)
     status = folder_status(client, folder)
     with Session(engine, expire_on_commit=False) as session:
         state = _state(session, account.name, folder)
@@ -386,9 +389,21 @@ def _sync_folder(
         credential = as_credential(get_password(account))
         return MailboxRef(imap_endpoint(account), credential, folder, uidvalidity)
 
-    with BatchParser(
-        context, total=total, router=config.router, workers=parse_workers, mailbox=mailbox
-    ) as parser:
+    with (
+        BatchParser(
+            context, total=total, router=config.router, workers=parse_workers, mailbox=mailbox
+        ) as parser,
+        ExitStack() as stack,
+    ):
+        # A sync large enough for worker processes records its messages from their
+        # headers, so the tickets are in the queue sooner, and reads the bodies after.
+        bodies: BodyReader | None = None
+        if parser.pool is not None:
+            bodies = stack.enter_context(
+                BodyReader(
+                    engine, config, context, total=total, workers=parse_workers, now_fn=now_fn
+                )
+            )
         # The next batches are fetched and parsed (by worker processes) while one is written.
         batches = iter(chunks(uids, batch_size))
         ahead: deque[tuple[list[int], Callable[[], FetchedBatch]]] = deque()
@@ -396,13 +411,13 @@ def _sync_folder(
             while len(ahead) < FETCH_AHEAD and (batch := next(batches, None)) is not None:
                 if keep_lease is not None:
                     keep_lease()
-                ahead.append((batch, parser.fetch(batch, box.fetch)))
+                ahead.append((batch, parser.fetch(batch, box.fetch, heads=bodies is not None)))
             if not ahead:
                 break
             batch, fetching = ahead.popleft()
             fetched, prepared = fetching()
             report.fetched += len(fetched)
-            handled = ingest_batch(
+            stored = ingest_batch(
                 engine,
                 account,
                 folder,
@@ -416,11 +431,15 @@ def _sync_folder(
                 state_id,
                 owe_after_ingest=act,
             )
-            if act and _after_ingest(box, account, handled, report):
-                _settle_after_ingest(engine, state_id, handled)
+            if act and _after_ingest(box, account, stored.handled, report):
+                _settle_after_ingest(engine, state_id, stored.handled)
             done += len(batch)
             if progress is not None:
                 progress(SyncProgress(account.name, folder, done, total))
+            if bodies is not None:
+                bodies.owe(stored.bodies_owed)
+        if bodies is not None:
+            bodies.finish()
 
     with Session(engine, expire_on_commit=False) as session:
         final = session.get(FolderState, state_id)
@@ -432,6 +451,26 @@ def _sync_folder(
         _mark_success(state, now_fn(), box.status.highest_modseq)
         session.add(state)
         session.commit()
+
+
+def _finish_owed_bodies(
+    engine: Engine,
+    account: AccountSettings,
+    folder: str,
+    config: IngestConfig,
+    now_fn: Callable[[], datetime],
+    parse_workers: int | None,
+) -> None:
+    """Read the bodies an earlier sync of the folder recorded the headers of and did not read."""
+    owed = count_owed_bodies(engine, account.name, folder)
+    if not owed:
+        return
+    log.info("%s/%s: reading %d message bodies left by an earlier sync", account.name, folder, owed)
+    context = PrepareContext(config.attachments_dir, config.routing)
+    with BatchParser(context, total=owed, router=config.router, workers=parse_workers) as parser:
+        read_owed_bodies(
+            engine, config, parser.prepare, account=account.name, folder=folder, now_fn=now_fn
+        )
 
 
 def _after_ingest(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy.engine import Engine
@@ -35,9 +36,22 @@ from cs_console.store.engine import durable
 from cs_console.store.models import FolderState, Message, Ticket
 from cs_console.textsafe import one_line
 
-__all__ = ["ingest_batch"]
+__all__ = ["BatchDone", "ingest_batch"]
 
 log = logging.getLogger(__name__)
+
+
+@dataclass
+class BatchDone:
+    """What :func:`ingest_batch` committed.
+
+    ``handled`` are the batch's UIDs now stored (or recognised); ``bodies_owed``
+    the messages recorded from their headers, as (message row id, raw bytes),
+    whose bodies are to be read next (:mod:`cs_console.desk.sync_bodies`).
+    """
+
+    handled: list[int] = field(default_factory=list)
+    bodies_owed: list[tuple[int, bytes]] = field(default_factory=list)
 
 
 def ingest_batch(
@@ -54,8 +68,8 @@ def ingest_batch(
     state_id: int | None,
     *,
     owe_after_ingest: bool = False,
-) -> list[int]:
-    """Ingest one batch and move the state past it in the same transaction; returns UIDs handled.
+) -> BatchDone:
+    """Ingest one batch and move the state past it in the same transaction.
 
     With ``owe_after_ingest`` the same transaction records the handled UIDs as
     still to be marked seen or moved (``FolderState.after_ingest_pending``),
@@ -68,14 +82,20 @@ def ingest_batch(
     own (:func:`quarantine_raw`), so one bad message never stops the others.
     When the database refuses the batch's rows, it is done again one message
     at a time to find the one at fault.
+
+    Messages prepared from their headers only (``Prepared.body_pending``) are
+    recorded and threaded; their tickets' SLA columns wait for the body, which
+    decides the routing (:mod:`cs_console.desk.sync_bodies`).
     """
     failed: dict[int, str] = {}
     integrity_retried = False
     careful = False
     while True:
         counts = FolderReport(folder=folder)
-        handled: list[int] = []
+        done = BatchDone()
+        handled = done.handled
         touched: set[int] = set()
+        waiting: set[int] = set()  # tickets whose SLA waits for a body
         current: int | None = None
         # Mail is marked or moved on the strength of this commit: it must survive a power loss.
         bind = durable(engine) if owe_after_ingest else engine
@@ -149,15 +169,19 @@ def ingest_batch(
                         count_outcome(counts, result.outcome, result.acknowledged)
                         if result.ticket_id is not None and result.outcome != "duplicate":
                             touched.add(result.ticket_id)
+                            if result.body_pending and result.message_row_id is not None:
+                                waiting.add(result.ticket_id)
+                                done.bodies_owed.append((result.message_row_id, item.raw))
                     current = None
                     evaluated: set[int] = set()
                     if config.clock is not None and not careful:
                         # New tickets get their SLA columns before their INSERT: no UPDATE.
+                        opened = [t for t in lookups.opened.values() if t.id not in waiting]
                         evaluated = evaluate_new_tickets(
-                            session, config.clock, lookups.rows, lookups.opened.values(), now=now
+                            session, config.clock, lookups.rows, opened, now=now
                         )
                     flush_batch(session)
-                rest = sorted(touched - evaluated)
+                rest = sorted(touched - evaluated - waiting)
                 if config.clock is not None and rest:
                     tickets = [session.get(Ticket, number) for number in rest]
                     config.clock.refresh_many(session, [t for t in tickets if t], now=now)
@@ -196,4 +220,4 @@ def ingest_batch(
         for name in ("stored", "new_tickets", "duplicates", "own", "quarantined", "acknowledged"):
             setattr(report, name, getattr(report, name) + getattr(counts, name))
         report.warnings.extend(counts.warnings)
-        return handled
+        return done

@@ -52,10 +52,11 @@ from cs_console.errors import CsConsoleError, ImapError
 from cs_console.i18n import _
 from cs_console.mail.connect import Credential, Endpoint, imap_connect, logout_quietly
 from cs_console.mail.imap_sync import FetchedMessage, ImapFolder
-from cs_console.mail.parse import ParsedMessage, parse_message
+from cs_console.mail.parse import ParsedMessage, parse_headers_only, parse_message
 from cs_console.store.attachments import store_blob
 
 __all__ = [
+    "IDLE_NICENESS",
     "POOL_MIN_MESSAGES",
     "WORKER_NICENESS",
     "BatchParser",
@@ -68,6 +69,7 @@ __all__ = [
     "parse_all",
     "prepare",
     "prepare_all",
+    "prepare_head",
     "start_method",
 ]
 
@@ -78,6 +80,7 @@ R = TypeVar("R")
 
 POOL_MIN_MESSAGES = 1000  # fewer new messages than this are parsed inline
 WORKER_NICENESS = 10  # the parser processes yield the CPU to the writer
+IDLE_NICENESS = 19  # work that waits for any CPU left (bodies read after their headers)
 
 
 def parse_all(raws: Sequence[bytes]) -> list[ParsedMessage]:
@@ -115,6 +118,9 @@ class Prepared:
     content_hash: str  # :func:`cs_console.desk.dedupe.dedupe_hash`
     route: RoutingDecision  # how the message is routed if it opens a ticket
     stored: tuple[StoredFile, ...] | None
+    #: Only the headers were parsed (:func:`prepare_head`): the body, its routing
+    #: and attachments come later (:mod:`cs_console.desk.sync_bodies`).
+    body_pending: bool = False
 
 
 def prepare(raw: bytes, context: PrepareContext, router: Router) -> Prepared:
@@ -137,11 +143,28 @@ def prepare(raw: bytes, context: PrepareContext, router: Router) -> Prepared:
     return Prepared(parsed, content_hash, decision, stored)
 
 
+def prepare_head(raw: bytes, router: Router) -> Prepared:
+    """Parse only the header block: what recording the message and its ticket needs.
+
+    The content hash is the one :func:`prepare` gives (it covers the header
+    fields and the body's bytes); the routing is the rules' default until the
+    body is read.
+    """
+    parsed = parse_headers_only(raw)
+    return Prepared(parsed, dedupe_hash(raw, parsed), router.unrouted(), (), body_pending=True)
+
+
 def prepare_all(
-    raws: Sequence[bytes], context: PrepareContext, router: Router | None = None
+    raws: Sequence[bytes],
+    context: PrepareContext,
+    router: Router | None = None,
+    *,
+    heads: bool = False,
 ) -> list[Prepared]:
-    """:func:`prepare` every message (the workers' job; also the inline path)."""
+    """:func:`prepare` (or :func:`prepare_head`) every message: the workers' job, or inline."""
     router = router or Router(context.routing)
+    if heads:
+        return [prepare_head(raw, router) for raw in raws]
     return [prepare(raw, context, router) for raw in raws]
 
 
@@ -174,7 +197,10 @@ _WORKER: _Worker | None = None
 
 
 def _start_worker(
-    context: PrepareContext, mailbox: MailboxRef | None = None, parent: int | None = None
+    context: PrepareContext,
+    mailbox: MailboxRef | None = None,
+    parent: int | None = None,
+    niceness: int = WORKER_NICENESS,
 ) -> None:
     """A worker's initializer: keep the context and compile the routing rules once.
 
@@ -187,7 +213,7 @@ def _start_worker(
     try:
         # The writer is the sync's critical path: the workers parse ahead with what CPU
         # it leaves (and the console's interface stays responsive).
-        os.nice(WORKER_NICENESS)
+        os.nice(niceness)
     except (AttributeError, OSError):  # no nice() here
         pass
 
@@ -202,12 +228,20 @@ def _prepare_in_worker(raws: Sequence[bytes]) -> list[Prepared]:
     return prepare_all(raws, worker.context, worker.router)
 
 
-def _fetch_in_worker(uids: Sequence[int]) -> FetchedBatch:
-    """Fetch ``uids`` on this worker's connection (opened at its first batch), prepare them."""
+def _fetch_in_worker(uids: Sequence[int], heads: bool = False) -> FetchedBatch:
+    """Fetch ``uids`` on this worker's connection (opened at its first batch), prepare them.
+
+    With ``heads`` only their headers are parsed (:func:`prepare_head`).
+    """
     worker = _worker()
     box = worker.box or _open_mailbox(worker)
     fetched = box.fetch(uids)
-    return fetched, [prepare(item.raw, worker.context, worker.router) for item in fetched]
+    raws = [item.raw for item in fetched]
+    return fetched, prepare_all(raws, worker.context, worker.router, heads=heads)
+
+
+def _fetch_heads_in_worker(uids: Sequence[int]) -> FetchedBatch:
+    return _fetch_in_worker(uids, heads=True)
 
 
 def _open_mailbox(worker: _Worker) -> ImapFolder:
@@ -280,6 +314,7 @@ class BatchParser:
         min_messages: The smallest ``total`` worth starting processes for
             (default :data:`POOL_MIN_MESSAGES`).
         mailbox: Where the workers fetch from, if they are to fetch.
+        niceness: How far the workers lower their priority.
     """
 
     def __init__(
@@ -291,6 +326,7 @@ class BatchParser:
         workers: int | None = None,
         min_messages: int | None = None,
         mailbox: Callable[[], MailboxRef] | None = None,
+        niceness: int = WORKER_NICENESS,
     ) -> None:
         self.context = context
         self.router = router or Router(context.routing)
@@ -306,7 +342,7 @@ class BatchParser:
                 max_workers=count,
                 mp_context=multiprocessing.get_context(start_method()),
                 initializer=_start_worker,
-                initargs=(context, self.mailbox, os.getpid()),
+                initargs=(context, self.mailbox, os.getpid(), niceness),
             )
             # One task per worker starts them all now; each is ready once its task is done.
             self._starting = [self.pool.submit(_ready) for _ in range(count)]
@@ -329,19 +365,25 @@ class BatchParser:
         return result
 
     def fetch(
-        self, uids: Sequence[int], fetch_here: Callable[[Sequence[int]], list[FetchedMessage]]
+        self,
+        uids: Sequence[int],
+        fetch_here: Callable[[Sequence[int]], list[FetchedMessage]],
+        *,
+        heads: bool = False,
     ) -> Callable[[], FetchedBatch]:
         """Start fetching and preparing ``uids``; the function returned gives both.
 
         Without a mailbox for the workers (or before they are ready)
         ``fetch_here`` fetches the batch now, and it is prepared as by
-        :meth:`prepare`.
+        :meth:`prepare`. With ``heads`` only the headers are parsed
+        (:func:`prepare_head`).
         """
         if self.pool is None or self.mailbox is None or len(uids) < 2 or not self._ready():
-            return self._fetched_here(uids, fetch_here)
-        futures = self._submit(_fetch_in_worker, uids)
+            return self._fetched_here(uids, fetch_here, heads)
+        task = _fetch_heads_in_worker if heads else _fetch_in_worker
+        futures = self._submit(task, uids)
         if futures is None:
-            return self._fetched_here(uids, fetch_here)
+            return self._fetched_here(uids, fetch_here, heads)
 
         def result() -> FetchedBatch:
             fetched: list[FetchedMessage] = []
@@ -358,7 +400,7 @@ class BatchParser:
                 self.mailbox = None
             else:
                 return fetched, prepared
-            return self._fetched_here(uids, fetch_here)()
+            return self._fetched_here(uids, fetch_here, heads)()
 
         return result
 
@@ -374,10 +416,16 @@ class BatchParser:
             return None
 
     def _fetched_here(
-        self, uids: Sequence[int], fetch_here: Callable[[Sequence[int]], list[FetchedMessage]]
+        self,
+        uids: Sequence[int],
+        fetch_here: Callable[[Sequence[int]], list[FetchedMessage]],
+        heads: bool = False,
     ) -> Callable[[], FetchedBatch]:
         fetched = fetch_here(uids)
-        parsing = self.prepare([item.raw for item in fetched])
+        raws = [item.raw for item in fetched]
+        if heads:  # cheap enough to do here, when they are asked for
+            return lambda: (fetched, prepare_all(raws, self.context, self.router, heads=True))
+        parsing = self.prepare(raws)
         return lambda: (fetched, parsing())
 
     def _inline(self, raws: Sequence[bytes]) -> Callable[[], list[Prepared]]:

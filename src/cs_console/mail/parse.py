@@ -50,6 +50,7 @@ __all__ = [
     "ParsedHeaders",
     "ParsedMessage",
     "parse_headers",
+    "parse_headers_only",
     "parse_message",
 ]
 
@@ -254,4 +255,36 @@ def parse_headers(raw: bytes) -> ParsedHeaders:
         headers=head.headers,
         content_hash=content_hash,
         warnings=_clean_warnings(head.warnings),
+    )
+
+
+def parse_headers_only(raw: bytes) -> ParsedMessage:
+    """The header block as a :class:`ParsedMessage` with an empty body; never raises.
+
+    What a large sync records a message from before it reads the body
+    (:mod:`cs_console.desk.sync_bodies`): every header field is what
+    :func:`parse_message` gives, the body fields are empty and there is no
+    language.
+    """
+    head = parse_headers(raw)
+    return ParsedMessage(
+        message_id=head.message_id,
+        in_reply_to=head.in_reply_to,
+        references=head.references,
+        subject=head.subject,
+        sender=head.sender,
+        reply_to=head.reply_to,
+        to=head.to,
+        cc=head.cc,
+        date=head.date,
+        text="",
+        new_text="",
+        quoted_text="",
+        signature="",
+        html=None,
+        attachments=[],
+        headers=head.headers,
+        language=None,
+        content_hash=head.content_hash,
+        warnings=head.warnings,
     )

@@ -154,6 +154,25 @@ class MessageRaw(SQLModel, table=True):
     data: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
 
 
+class MessageBodyPending(SQLModel, table=True):
+    """A synced message stored from its headers whose body is still to be read.
+
+    A large first sync records each message (its ticket, headers and raw
+    bytes) in the transaction that moves the folder's state past it, and reads
+    the bodies afterwards (:mod:`cs_console.desk.sync_bodies`); this row says
+    what is left to do for one message and goes away in the transaction that
+    does it. ``opened`` marks the message that opened its ticket, whose
+    routing waits for the body; ``acknowledge`` that the customer is owed an
+    acknowledgement once the ticket is routed.
+    """
+
+    __tablename__ = "message_body_pending"
+
+    message_id: int = Field(foreign_key="message.id", primary_key=True)
+    opened: bool = False
+    acknowledge: bool = False
+
+
 class Attachment(SQLModel, table=True):
     """A file that came with a message; the bytes live on disk by content hash."""
 

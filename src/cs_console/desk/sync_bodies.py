@@ -1,0 +1,417 @@
+"""Reading the bodies of messages a large sync recorded from their headers.
+
+A first sync of thousands of messages is mostly parsing: bodies, attachments,
+quoted text. So that the tickets reach the queue sooner, such a sync records
+every message from its header block first (:func:`cs_console.desk.sync_parse.prepare_head`):
+the message, its raw bytes, its customer and its ticket (threaded as usual),
+committed with the folder's state as any batch (:mod:`cs_console.desk.sync_batch`).
+Each such message gets a :class:`~cs_console.store.models.MessageBodyPending`
+row, and :func:`read_bodies` finishes it once its body is parsed, in one
+transaction per batch:
+
+* the message's text, quoted text, signature, HTML, parse warnings and
+  attachments (its search-index entry follows its text);
+* for the message that opened its ticket: the routing (category, priority,
+  tags, assignee, language), unless someone changed the ticket meanwhile, and
+  the acknowledgement owed to the customer;
+* the SLA columns of every ticket involved, now that the priority is known;
+* the pending row goes.
+
+A sync stopped in between leaves the pending rows; the next sync of the
+account reads those bodies from the stored raw bytes first
+(:func:`read_owed_bodies`). A message whose body cannot be finished keeps its
+headers and raw bytes and says so in its warnings: it is never retried forever.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TypeVar
+
+from sqlalchemy import Table, bindparam, delete, func, update
+from sqlalchemy import select as sa_select
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from cs_console.desk.ingest import IngestConfig, acknowledge_new_ticket, store_attachments
+from cs_console.desk.ingest_batch import BatchLookups, flush_batch
+from cs_console.desk.sync_parse import IDLE_NICENESS, BatchParser, PrepareContext, Prepared
+from cs_console.desk.tickets import get_or_create_agent, normalize_tag, record_event
+from cs_console.store.models import (
+    Customer,
+    Message,
+    MessageBodyPending,
+    MessageRaw,
+    Ticket,
+    TicketTag,
+)
+from cs_console.textsafe import one_line
+
+__all__ = [
+    "BODIES_BEHIND",
+    "BODY_BATCH",
+    "BodyReader",
+    "count_owed_bodies",
+    "read_bodies",
+    "read_owed_bodies",
+]
+
+log = logging.getLogger(__name__)
+
+M = TypeVar("M", Ticket, Customer)
+
+BODY_BATCH = 500  # messages whose bodies one transaction finishes
+#: Batches recorded from their headers whose bodies may wait (parsed or being parsed)
+#: before the sync stores some: how far the queue may run ahead of the bodies, which
+#: bounds the memory the waiting raw messages and parsed bodies take.
+BODIES_BEHIND = 20
+
+_MESSAGE: Table = Message.__table__  # type: ignore[attr-defined]
+_BODY_UPDATE = (  # a Core UPDATE: one executemany, no ORM bookkeeping
+    update(_MESSAGE)
+    .where(_MESSAGE.c.id == bindparam("row_id"))
+    .values(
+        body_text=bindparam("body_text"),
+        new_text=bindparam("new_text"),
+        quoted_text=bindparam("quoted_text"),
+        signature=bindparam("signature"),
+        body_html=bindparam("body_html"),
+        parse_warnings=bindparam("parse_warnings"),
+    )
+)
+
+
+@dataclass
+class _Owed:
+    """One pending message with what finishing it needs from the database."""
+
+    row_id: int
+    ticket_id: int
+    warnings: str
+    opened: bool
+    acknowledge: bool
+
+
+def read_bodies(
+    engine: Engine,
+    config: IngestConfig,
+    items: Sequence[tuple[int, Prepared]],
+    *,
+    now: datetime,
+) -> int:
+    """Finish the pending messages ``items`` (message row id, fully prepared); returns how many.
+
+    Messages no longer pending (finished by an earlier run) are skipped. When
+    the batch fails, each message is tried alone; one that still fails keeps
+    its headers, with the error among its warnings, and is no longer pending.
+    """
+    try:
+        return _read(engine, config, items, now=now)
+    except Exception as exc:
+        if len(items) == 1:
+            _give_up(engine, items[0][0], exc)
+            return 1
+        log.warning("reading a batch of bodies failed (%r); one message at a time", exc)
+    done = 0
+    for item in items:
+        try:
+            done += _read(engine, config, [item], now=now)
+        except Exception as exc:
+            log.warning("message %s: its body could not be stored: %r", item[0], exc)
+            _give_up(engine, item[0], exc)
+            done += 1
+    return done
+
+
+def _read(
+    engine: Engine, config: IngestConfig, items: Sequence[tuple[int, Prepared]], *, now: datetime
+) -> int:
+    with Session(engine, expire_on_commit=False) as session:
+        owed = _owed(session, [row_id for row_id, _ in items])
+        if not owed:
+            return 0
+        lookups = BatchLookups(session)  # its collector takes the new rows
+        ticket_ids = sorted({o.ticket_id for o in owed.values()})
+        tickets = _by_id(session, Ticket, ticket_ids)
+        opened_ids = [o.ticket_id for o in owed.values() if o.opened]
+        tags = _tags(session, opened_ids)
+        customers = _by_id(
+            session, Customer, sorted({tickets[t].customer_id for t in opened_ids if t in tickets})
+        )
+        updates = []
+        acknowledged = 0
+        with session.no_autoflush:
+            for row_id, prepared in items:
+                entry = owed.get(row_id)
+                if entry is None:
+                    continue
+                parsed = prepared.parsed
+                known = [w for w in entry.warnings.split("\n") if w]
+                updates.append(
+                    {
+                        "row_id": row_id,
+                        "body_text": parsed.text,
+                        "new_text": parsed.new_text,
+                        "quoted_text": parsed.quoted_text,
+                        "signature": parsed.signature,
+                        "body_html": parsed.html,
+                        "parse_warnings": "\n".join(dict.fromkeys([*parsed.warnings, *known])),
+                    }
+                )
+                store_attachments(
+                    session, lookups, row_id, parsed, config.attachments_dir, prepared.stored
+                )
+                ticket = tickets.get(entry.ticket_id)
+                if ticket is None or not entry.opened:
+                    continue
+                ticket_tags = tags.setdefault(entry.ticket_id, [])
+                _route(session, config, lookups, ticket, prepared, ticket_tags, now)
+                customer = customers.get(ticket.customer_id)
+                if entry.acknowledge and customer is not None:
+                    lookups.new_tags[entry.ticket_id] = ticket_tags
+                    acknowledged += acknowledge_new_ticket(
+                        session,
+                        config=config,
+                        ticket=ticket,
+                        customer=customer,
+                        parsed=parsed,
+                        account=ticket.account,
+                        received_at=ticket.created_at,
+                        now=now,
+                        lookups=lookups,
+                    )
+            session.execute(_BODY_UPDATE, updates)
+            flush_batch(session)
+        if config.clock is not None:
+            config.clock.refresh_many(session, tickets.values(), now=now)
+        session.execute(
+            delete(MessageBodyPending).where(col(MessageBodyPending.message_id).in_(list(owed)))
+        )
+        session.commit()
+        return len(owed)
+
+
+def _owed(session: Session, row_ids: list[int]) -> dict[int, _Owed]:
+    found: dict[int, _Owed] = {}
+    for i in range(0, len(row_ids), 400):
+        chunk = row_ids[i : i + 400]
+        rows = session.execute(
+            sa_select(  # type: ignore[call-overload]
+                MessageBodyPending.message_id,
+                MessageBodyPending.opened,
+                MessageBodyPending.acknowledge,
+                Message.ticket_id,
+                Message.parse_warnings,
+            )
+            .join(Message, col(Message.id) == col(MessageBodyPending.message_id))
+            .where(col(MessageBodyPending.message_id).in_(chunk))
+        ).all()
+        for row_id, opened, acknowledge, ticket_id, warnings in rows:
+            found[row_id] = _Owed(row_id, ticket_id, warnings or "", opened, acknowledge)
+    return found
+
+
+def _by_id(session: Session, model: type[M], ids: list[int]) -> dict[int, M]:
+    found: dict[int, M] = {}
+    key = model.__table__.c.id  # type: ignore[attr-defined]
+    for i in range(0, len(ids), 400):
+        for obj in session.exec(select(model).where(key.in_(ids[i : i + 400]))):
+            found[obj.__dict__["id"]] = obj
+    return found
+
+
+def _tags(session: Session, ticket_ids: list[int]) -> dict[int, list[str]]:
+    found: dict[int, list[str]] = {}
+    for i in range(0, len(ticket_ids), 400):
+        rows = session.exec(
+            select(TicketTag.ticket_id, TicketTag.tag).where(
+                col(TicketTag.ticket_id).in_(ticket_ids[i : i + 400])
+            )
+        ).all()
+        for ticket_id, tag in rows:
+            found.setdefault(ticket_id, []).append(tag)
+    return found
+
+
+def _route(
+    session: Session,
+    config: IngestConfig,
+    lookups: BatchLookups,
+    ticket: Ticket,
+    prepared: Prepared,
+    tags: list[str],
+    now: datetime,
+) -> None:
+    """Give a ticket opened from headers what its first message's body decides.
+
+    The events are dated as if the ticket had been routed when it opened, as a
+    one-pass ingest does. A field someone changed since (category, priority,
+    assignee) is left as they set it.
+    """
+    decision = prepared.route
+    unrouted = config.router.unrouted()
+    assert ticket.id is not None
+    at = ticket.created_at
+    changes: dict[str, object] = {}
+    if ticket.category == unrouted.category:
+        changes["category"] = decision.category
+    if ticket.priority == unrouted.priority:
+        changes["priority"] = decision.priority
+    language = prepared.parsed.language
+    if ticket.language is None and language in ("es", "en"):
+        changes["language"] = language
+    if decision.assignee and ticket.assignee_id is None:
+        changes["assignee_id"] = get_or_create_agent(session, decision.assignee, now=now).id
+    for name, value in changes.items():
+        setattr(ticket, name, value)
+    for tag in dict.fromkeys(normalize_tag(t) for t in decision.tags):
+        if tag in tags:
+            continue
+        tags.append(tag)
+        lookups.rows.add(TicketTag, {"ticket_id": ticket.id, "tag": tag})
+        record_event(session, ticket, "tag", now=at, new=tag)
+    if decision.matched:
+        record_event(
+            session,
+            ticket,
+            "routed",
+            now=at,
+            new=decision.category,
+            detail=", ".join(decision.matched),
+        )
+    session.add(ticket)
+
+
+def _give_up(engine: Engine, row_id: int, exc: BaseException) -> None:
+    """Stop waiting for a body that cannot be stored: say why on the message."""
+    reason = one_line(f"{type(exc).__name__}: {exc}", limit=300)
+    with Session(engine) as session:
+        message = session.get(Message, row_id)
+        if message is not None:
+            note = f"the body of this message could not be read: {reason}"
+            message.parse_warnings = "\n".join(w for w in (message.parse_warnings, note) if w)
+            session.add(message)
+        session.execute(
+            delete(MessageBodyPending).where(col(MessageBodyPending.message_id) == row_id)
+        )
+        session.commit()
+
+
+def count_owed_bodies(engine: Engine, account: str, folder: str) -> int:
+    """How many messages of a folder wait for their bodies (one cheap query, usually 0)."""
+    with Session(engine) as session:
+        found = session.exec(
+            select(func.count())
+            .select_from(MessageBodyPending)
+            .join(Message, col(Message.id) == col(MessageBodyPending.message_id))
+            .where(col(Message.source_account) == account, col(Message.source_folder) == folder)
+        ).one()
+    return int(found)
+
+
+PrepareFn = Callable[[list[bytes]], Callable[[], list[Prepared]]]
+
+
+def read_owed_bodies(
+    engine: Engine,
+    config: IngestConfig,
+    prepare: PrepareFn,
+    *,
+    account: str,
+    folder: str,
+    now_fn: Callable[[], datetime],
+) -> int:
+    """Finish what an earlier sync of a folder left pending, from the stored raw bytes.
+
+    ``prepare`` parses a list of raw messages (inline or in worker processes,
+    as :meth:`cs_console.desk.sync_parse.BatchParser.prepare`). Returns how
+    many messages were finished.
+    """
+    done = 0
+    last = 0
+    while True:
+        with Session(engine) as session:
+            query = (
+                select(MessageBodyPending.message_id, MessageRaw.data)
+                .join(MessageRaw, col(MessageRaw.message_id) == col(MessageBodyPending.message_id))
+                .join(Message, col(Message.id) == col(MessageBodyPending.message_id))
+                .where(
+                    col(MessageBodyPending.message_id) > last,
+                    col(Message.source_account) == account,
+                    col(Message.source_folder) == folder,
+                )
+                .order_by(col(MessageBodyPending.message_id))
+                .limit(BODY_BATCH)
+            )
+            rows = session.exec(query).all()
+        if not rows:
+            return done
+        last = rows[-1][0]
+        prepared = prepare([bytes(data) for _, data in rows])()
+        items = [(row_id, p) for (row_id, _), p in zip(rows, prepared, strict=True)]
+        done += read_bodies(engine, config, items, now=now_fn())
+
+
+class BodyReader:
+    """Parses the bodies a sync owes in the background and stores them, oldest first.
+
+    The parsing runs in worker processes of the lowest priority
+    (:data:`cs_console.desk.sync_parse.IDLE_NICENESS`), on the CPU time the
+    sync's recording of headers leaves; :meth:`owe` queues a batch and stores
+    the oldest ones once more than :data:`BODIES_BEHIND` wait, :meth:`finish`
+    stores the rest.
+    """
+
+    def __init__(
+        self,
+        engine: Engine,
+        config: IngestConfig,
+        context: PrepareContext,
+        *,
+        total: int,
+        workers: int | None,
+        now_fn: Callable[[], datetime],
+        behind: int = BODIES_BEHIND,
+    ) -> None:
+        self.engine = engine
+        self.config = config
+        self.now_fn = now_fn
+        self.behind = behind
+        self.parser = BatchParser(
+            context, total=total, router=config.router, workers=workers, niceness=IDLE_NICENESS
+        )
+        self.waiting: deque[tuple[list[int], Callable[[], list[Prepared]]]] = deque()
+        self.done = 0
+
+    def owe(self, bodies: list[tuple[int, bytes]]) -> None:
+        """Queue the bodies of a batch just recorded, as (message row id, raw bytes)."""
+        if bodies:
+            ids = [row_id for row_id, _ in bodies]
+            self.waiting.append((ids, self.parser.prepare([raw for _, raw in bodies])))
+        while len(self.waiting) > self.behind:
+            self._store_oldest()
+
+    def finish(self) -> int:
+        """Store every body still waiting; returns how many this reader stored."""
+        while self.waiting:
+            self._store_oldest()
+        return self.done
+
+    def _store_oldest(self) -> None:
+        ids, parsing = self.waiting.popleft()
+        items = list(zip(ids, parsing(), strict=True))
+        self.done += read_bodies(self.engine, self.config, items, now=self.now_fn())
+
+    def close(self) -> None:
+        self.waiting.clear()  # left pending in the database: the next sync reads them
+        self.parser.close()
+
+    def __enter__(self) -> BodyReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

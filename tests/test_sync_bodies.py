@@ -1,0 +1,129 @@
+"""A large sync records messages from their headers, then reads the bodies; nothing is left behind."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from cs_console.desk import sync_bodies, sync_parse
+from cs_console.desk.ingest import IngestConfig, ingest_raw
+from cs_console.desk.sync import sync_account
+from cs_console.desk.sync_bodies import read_bodies
+from cs_console.desk.sync_parse import PrepareContext, prepare
+from cs_console.store.engine import make_engine
+from cs_console.store.migrate import upgrade
+from cs_console.store.models import Message, MessageBodyPending, MessageRaw, OutboxItem
+from tests.rig.dovecot import Dovecot
+from tests.test_ingest_bulk import MIDS, QUERIES, _corpus, _snapshot
+from tests.test_sync_support import NOW, settings_for
+
+
+def _engine(path: Path) -> Engine:
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    return engine
+
+
+def _pending(engine: Engine) -> list[int]:
+    with Session(engine) as session:
+        return list(session.exec(select(MessageBodyPending.message_id)).all())
+
+
+def _one_by_one(engine: Engine, settings: Any, raws: list[bytes], arrived: dict[str, Any]) -> None:
+    config = IngestConfig.from_settings(settings)
+    for raw, mid in zip(raws, MIDS, strict=True):
+        with Session(engine, expire_on_commit=False) as session:
+            ingest_raw(session, raw, config=config, now=NOW, received_at=arrived[mid])
+            session.commit()
+
+
+def test_bodies_a_stopped_sync_left_are_read_by_the_next_one(
+    dovecot: Dovecot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first sync dies after recording the headers; the next one reads the stored raw bytes."""
+    monkeypatch.setattr(sync_parse, "POOL_MIN_MESSAGES", 1)
+    raws = _corpus()
+    for raw in raws:
+        dovecot.deliver(raw)
+    settings = settings_for(tmp_path, dovecot)
+    engine = _engine(tmp_path / "two.db")
+    single = _engine(tmp_path / "single.db")
+
+    def stopped(*args: Any, **kw: Any) -> int:
+        raise RuntimeError("stopped before reading the bodies")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(sync_bodies, "read_bodies", stopped)
+        first = sync_account(
+            settings, engine, settings.accounts[0], now_fn=lambda: NOW, batch_size=2
+        )
+    assert not first.ok  # the failure is reported...
+    assert first.total("stored") == 5  # ...after every message and ticket was recorded
+    owed = _pending(engine)
+    assert len(owed) == 5
+    with Session(engine) as session:
+        assert {m.body_text for m in session.exec(select(Message))} == {""}
+        assert session.exec(select(OutboxItem)).all() == []  # acknowledgements wait too
+
+    again = sync_account(settings, engine, settings.accounts[0], now_fn=lambda: NOW)
+    assert again.ok, again.errors
+    assert again.total("fetched") == 0  # nothing fetched again: the raw bytes were stored
+    assert _pending(engine) == []
+    with Session(engine) as session:
+        arrived = {m.message_id: m.created_at for m in session.exec(select(Message))}
+    _one_by_one(single, settings, raws, arrived)
+    two_pass, one_pass = _snapshot(engine), _snapshot(single)
+    for name in QUERIES:
+        assert two_pass[name] == one_pass[name], name
+    with Session(engine) as session, Session(single) as other:
+        acks = session.exec(select(OutboxItem.rcpt_to)).all()
+        assert sorted(acks) == sorted(other.exec(select(OutboxItem.rcpt_to)).all())
+        assert acks  # the corpus has customers owed an acknowledgement
+    engine.dispose()
+    single.dispose()
+
+
+def test_a_body_that_cannot_be_stored_keeps_its_headers_and_says_why(
+    tmp_path: Path, dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(sync_parse, "POOL_MIN_MESSAGES", 1)
+    raws = _corpus()
+    for raw in raws:
+        dovecot.deliver(raw)
+    settings = settings_for(tmp_path, dovecot)
+    engine = _engine(tmp_path / "cs.db")
+    with monkeypatch.context() as patch:
+        patch.setattr(sync_bodies, "read_bodies", lambda *a, **k: 0)  # leave them all owed
+        sync_account(settings, engine, settings.accounts[0], now_fn=lambda: NOW, batch_size=2)
+    config = IngestConfig.from_settings(settings)
+    context = PrepareContext(config.attachments_dir, config.routing)
+    with Session(engine) as session:
+        rows = session.exec(
+            select(MessageRaw.message_id, MessageRaw.data).order_by(col(MessageRaw.message_id))
+        ).all()
+    items = [(row_id, prepare(bytes(data), context, config.router)) for row_id, data in rows]
+    broken = items[1][0]
+    real_store = sync_bodies.store_attachments
+
+    def failing(session: Session, lookups: Any, message_id: int, *args: Any) -> None:
+        if message_id == broken:
+            raise OSError("disk full")
+        real_store(session, lookups, message_id, *args)
+
+    monkeypatch.setattr(sync_bodies, "store_attachments", failing)
+    assert read_bodies(engine, config, items, now=NOW) == len(items)
+    assert _pending(engine) == []  # not retried forever
+    with Session(engine) as session:
+        messages = {m.id: m for m in session.exec(select(Message))}
+    assert messages[broken].body_text == ""
+    assert "could not be read: OSError: disk full" in messages[broken].parse_warnings
+    others = [m for row_id, m in messages.items() if row_id != broken]
+    assert all(m.body_text for m in others)
+    assert all("could not be read" not in m.parse_warnings for m in others)
+    # Read again (another run with the same results): nothing is pending, nothing changes.
+    assert read_bodies(engine, config, items, now=NOW) == 0
+    engine.dispose()
