@@ -89,6 +89,7 @@ __all__ = [
     "IngestResult",
     "SourceRef",
     "acknowledge_new_ticket",
+    "acknowledgement_may_be_due",
     "dedupe_hash",
     "ingest_contact",
     "ingest_raw",
@@ -768,6 +769,19 @@ def _batch_ticket(
     return ticket
 
 
+def acknowledgement_may_be_due(
+    config: IngestConfig, *, received_at: datetime, now: datetime
+) -> bool:
+    """Whether acknowledgements are on and a message written at ``received_at`` is recent enough.
+
+    The checks that need no database, for a caller about to load the ticket and customer.
+    """
+    settings = config.autoreply
+    if not settings.enabled or config.calendars is None:
+        return False
+    return now - received_at <= settings.max_age_delta
+
+
 def acknowledge_new_ticket(
     session: Session,
     *,
@@ -782,11 +796,11 @@ def acknowledge_new_ticket(
 ) -> bool:
     """Queue the acknowledgement of a new ticket, unless it is not due; True when queued."""
     settings = config.autoreply
-    if not settings.enabled or customer.blocked or config.calendars is None:
+    if not acknowledgement_may_be_due(config, received_at=received_at, now=now):
+        return False
+    if customer.blocked or config.calendars is None:
         return False
     if customer.email in config.own_addresses or customer.email == UNKNOWN_SENDER:
-        return False
-    if now - received_at > settings.max_age_delta:
         return False
     account_name = account or config.default_account
     account_settings = config.accounts.get(account_name or "")

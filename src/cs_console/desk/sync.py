@@ -407,11 +407,15 @@ def _sync_folder(
         # The next batches are fetched and parsed (by worker processes) while one is written.
         batches = iter(chunks(uids, batch_size))
         ahead: deque[tuple[list[int], Callable[[], FetchedBatch]]] = deque()
+        heads = bodies is not None
         while True:
             while len(ahead) < FETCH_AHEAD and (batch := next(batches, None)) is not None:
                 if keep_lease is not None:
                     keep_lease()
-                ahead.append((batch, parser.fetch(batch, box.fetch, heads=bodies is not None)))
+                # The first batch is fetched here, on the connection already open, while
+                # the workers log in: the first tickets need not wait for them.
+                here = heads and not done and not ahead
+                ahead.append((batch, parser.fetch(batch, box.fetch, heads=heads, here=here)))
             if not ahead:
                 break
             batch, fetching = ahead.popleft()

@@ -30,23 +30,31 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Any
 
 from sqlalchemy import Table, bindparam, delete, func, update
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from cs_console.desk.ingest import IngestConfig, acknowledge_new_ticket, store_attachments
+from cs_console.desk.bulk import new_object
+from cs_console.desk.ingest import (
+    IngestConfig,
+    acknowledge_new_ticket,
+    acknowledgement_may_be_due,
+    store_attachments,
+)
 from cs_console.desk.ingest_batch import BatchLookups, flush_batch
+from cs_console.desk.sla import queue_fields
 from cs_console.desk.sync_parse import IDLE_NICENESS, BatchParser, PrepareContext, Prepared
-from cs_console.desk.tickets import get_or_create_agent, normalize_tag, record_event
+from cs_console.desk.tickets import get_or_create_agent, normalize_tag
 from cs_console.store.models import (
     Customer,
     Message,
     MessageBodyPending,
     MessageRaw,
     Ticket,
+    TicketEvent,
     TicketTag,
 )
 from cs_console.textsafe import one_line
@@ -62,7 +70,6 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-M = TypeVar("M", Ticket, Customer)
 
 BODY_BATCH = 500  # messages whose bodies one transaction finishes
 #: Batches recorded from their headers whose bodies may wait (parsed or being parsed)
@@ -71,6 +78,8 @@ BODY_BATCH = 500  # messages whose bodies one transaction finishes
 BODIES_BEHIND = 20
 
 _MESSAGE: Table = Message.__table__  # type: ignore[attr-defined]
+_TICKET: Table = Ticket.__table__  # type: ignore[attr-defined]
+_PENDING: Table = MessageBodyPending.__table__  # type: ignore[attr-defined]
 _BODY_UPDATE = (  # a Core UPDATE: one executemany, no ORM bookkeeping
     update(_MESSAGE)
     .where(_MESSAGE.c.id == bindparam("row_id"))
@@ -135,15 +144,12 @@ def _read(
         if not owed:
             return 0
         lookups = BatchLookups(session)  # its collector takes the new rows
-        ticket_ids = sorted({o.ticket_id for o in owed.values()})
-        tickets = _by_id(session, Ticket, ticket_ids)
-        opened_ids = [o.ticket_id for o in owed.values() if o.opened]
-        tags = _tags(session, opened_ids)
-        customers = _by_id(
-            session, Customer, sorted({tickets[t].customer_id for t in opened_ids if t in tickets})
-        )
+        # Tickets as plain rows, written back with one executemany: thousands of ORM
+        # objects and their UPDATEs would cost more than the bodies.
+        tickets = _ticket_rows(session, sorted({o.ticket_id for o in owed.values()}))
+        tags = _tags(session, [o.ticket_id for o in owed.values() if o.opened])
         updates = []
-        acknowledged = 0
+        greet: list[tuple[int, Prepared]] = []
         with session.no_autoflush:
             for row_id, prepared in items:
                 entry = owed.get(row_id)
@@ -170,27 +176,23 @@ def _read(
                     continue
                 ticket_tags = tags.setdefault(entry.ticket_id, [])
                 _route(session, config, lookups, ticket, prepared, ticket_tags, now)
-                customer = customers.get(ticket.customer_id)
-                if entry.acknowledge and customer is not None:
+                wrote = ticket["created_at"]
+                if entry.acknowledge and acknowledgement_may_be_due(
+                    config, received_at=wrote, now=now
+                ):
                     lookups.new_tags[entry.ticket_id] = ticket_tags
-                    acknowledged += acknowledge_new_ticket(
-                        session,
-                        config=config,
-                        ticket=ticket,
-                        customer=customer,
-                        parsed=parsed,
-                        account=ticket.account,
-                        received_at=ticket.created_at,
-                        now=now,
-                        lookups=lookups,
-                    )
+                    greet.append((entry.ticket_id, prepared))
             session.execute(_BODY_UPDATE, updates)
             flush_batch(session)
-        if config.clock is not None:
-            config.clock.refresh_many(session, tickets.values(), now=now)
-        session.execute(
-            delete(MessageBodyPending).where(col(MessageBodyPending.message_id).in_(list(owed)))
-        )
+            if config.clock is not None:
+                _evaluate_sla(session, config, tickets, now)
+            changed = [row for row in tickets.values() if _changed(row)]
+            if changed:
+                session.execute(_TICKET_UPDATE, [_ticket_params(row) for row in changed])
+            for ticket_id, prepared in greet:
+                _acknowledge(session, config, lookups, ticket_id, prepared, now)
+            flush_batch(session)
+        session.execute(delete(_PENDING).where(_PENDING.c.message_id.in_(list(owed))))
         session.commit()
         return len(owed)
 
@@ -215,13 +217,57 @@ def _owed(session: Session, row_ids: list[int]) -> dict[int, _Owed]:
     return found
 
 
-def _by_id(session: Session, model: type[M], ids: list[int]) -> dict[int, M]:
-    found: dict[int, M] = {}
-    key = model.__table__.c.id  # type: ignore[attr-defined]
+_TICKET_COLUMNS = (
+    "id",
+    "customer_id",
+    "category",
+    "priority",
+    "channel",
+    "language",
+    "account",
+    "assignee_id",
+    "created_at",
+    "updated_at",
+    "version",
+    "first_reply_due",
+    "next_reply_due",
+    "resolution_due",
+    "sla_due_at",
+    "sla_breached",
+)
+_WRITTEN = [name for name in _TICKET_COLUMNS if name not in ("id", "customer_id", "channel")]
+_TICKET_UPDATE = (
+    update(_TICKET)
+    .where(_TICKET.c.id == bindparam("ticket_id"), _TICKET.c.version == bindparam("loaded_version"))
+    .values({name: bindparam(f"new_{name}") for name in _WRITTEN})
+)
+
+
+def _ticket_rows(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
+    """The tickets' columns this step reads or changes, with a copy as loaded (``_loaded``)."""
+    found: dict[int, dict[str, Any]] = {}
+    columns = [_TICKET.c[name] for name in _TICKET_COLUMNS]
     for i in range(0, len(ids), 400):
-        for obj in session.exec(select(model).where(key.in_(ids[i : i + 400]))):
-            found[obj.__dict__["id"]] = obj
+        for values in session.execute(
+            sa_select(*columns).where(_TICKET.c.id.in_(ids[i : i + 400]))
+        ):
+            row = dict(zip(_TICKET_COLUMNS, values, strict=True))
+            row["_loaded"] = dict(row)
+            found[row["id"]] = row
     return found
+
+
+def _changed(row: dict[str, Any]) -> bool:
+    loaded = row["_loaded"]
+    return any(row[name] != loaded[name] for name in _WRITTEN)
+
+
+def _ticket_params(row: dict[str, Any]) -> dict[str, Any]:
+    """The UPDATE's parameters; a ticket changed since it was read (its version moved) is left."""
+    params = {f"new_{name}": row[name] for name in _WRITTEN}
+    params["ticket_id"] = row["id"]
+    params["loaded_version"] = row["_loaded"]["version"]
+    return params
 
 
 def _tags(session: Session, ticket_ids: list[int]) -> dict[int, list[str]]:
@@ -241,49 +287,100 @@ def _route(
     session: Session,
     config: IngestConfig,
     lookups: BatchLookups,
-    ticket: Ticket,
+    ticket: dict[str, Any],
     prepared: Prepared,
     tags: list[str],
     now: datetime,
 ) -> None:
-    """Give a ticket opened from headers what its first message's body decides.
+    """Give a ticket (a row) opened from headers what its first message's body decides.
 
-    The events are dated as if the ticket had been routed when it opened, as a
-    one-pass ingest does. A field someone changed since (category, priority,
-    assignee) is left as they set it.
+    The tag and "routed" events are dated when the ticket opened, as a one-pass
+    ingest records them; each bumps the ticket's version, as
+    :func:`cs_console.desk.tickets.record_event` does. A field someone changed
+    since (category, priority, assignee) is left as they set it.
     """
     decision = prepared.route
     unrouted = config.router.unrouted()
-    assert ticket.id is not None
-    at = ticket.created_at
-    changes: dict[str, object] = {}
-    if ticket.category == unrouted.category:
-        changes["category"] = decision.category
-    if ticket.priority == unrouted.priority:
-        changes["priority"] = decision.priority
+    if ticket["category"] == unrouted.category:
+        ticket["category"] = decision.category
+    if ticket["priority"] == unrouted.priority:
+        ticket["priority"] = decision.priority
     language = prepared.parsed.language
-    if ticket.language is None and language in ("es", "en"):
-        changes["language"] = language
-    if decision.assignee and ticket.assignee_id is None:
-        changes["assignee_id"] = get_or_create_agent(session, decision.assignee, now=now).id
-    for name, value in changes.items():
-        setattr(ticket, name, value)
+    if ticket["language"] is None and language in ("es", "en"):
+        ticket["language"] = language
+    if decision.assignee and ticket["assignee_id"] is None:
+        ticket["assignee_id"] = get_or_create_agent(session, decision.assignee, now=now).id
+    at = ticket["created_at"]
     for tag in dict.fromkeys(normalize_tag(t) for t in decision.tags):
         if tag in tags:
             continue
         tags.append(tag)
-        lookups.rows.add(TicketTag, {"ticket_id": ticket.id, "tag": tag})
-        record_event(session, ticket, "tag", now=at, new=tag)
+        lookups.rows.add(TicketTag, {"ticket_id": ticket["id"], "tag": tag})
+        _event(lookups, ticket, at, "tag", new=tag)
     if decision.matched:
-        record_event(
-            session,
-            ticket,
-            "routed",
-            now=at,
-            new=decision.category,
-            detail=", ".join(decision.matched),
-        )
-    session.add(ticket)
+        detail = ", ".join(decision.matched)
+        _event(lookups, ticket, at, "routed", new=decision.category, detail=detail)
+
+
+def _event(
+    lookups: BatchLookups,
+    ticket: dict[str, Any],
+    at: datetime,
+    kind: str,
+    *,
+    new: str,
+    detail: str | None = None,
+) -> None:
+    values = {"ticket_id": ticket["id"], "at": at, "agent_id": None, "kind": kind}
+    lookups.rows.add(TicketEvent, {**values, "old_value": None, "new_value": new, "detail": detail})
+    ticket["version"] += 1
+    if at > ticket["updated_at"]:
+        ticket["updated_at"] = at
+
+
+def _evaluate_sla(
+    session: Session, config: IngestConfig, tickets: dict[int, dict[str, Any]], now: datetime
+) -> None:
+    """Set the SLA columns of ``tickets`` (rows) from their histories, now that they are routed."""
+    assert config.clock is not None
+    views = [
+        new_object(Ticket, {name: row[name] for name in _TICKET_COLUMNS})
+        for row in tickets.values()
+    ]
+    facts = config.clock.facts_many(session, views)
+    for ticket_id, row in tickets.items():
+        fields = queue_fields(config.clock.engine.evaluate(facts[ticket_id], now=now))
+        row["first_reply_due"] = fields.first_reply_due
+        row["next_reply_due"] = fields.next_reply_due
+        row["resolution_due"] = fields.resolution_due
+        row["sla_due_at"] = fields.earliest_due
+        row["sla_breached"] = fields.breached
+
+
+def _acknowledge(
+    session: Session,
+    config: IngestConfig,
+    lookups: BatchLookups,
+    ticket_id: int,
+    prepared: Prepared,
+    now: datetime,
+) -> bool:
+    """Queue the acknowledgement a ticket opened from headers is owed (its row is written)."""
+    ticket = session.get(Ticket, ticket_id)
+    customer = session.get(Customer, ticket.customer_id) if ticket is not None else None
+    if ticket is None or customer is None:
+        return False
+    return acknowledge_new_ticket(
+        session,
+        config=config,
+        ticket=ticket,
+        customer=customer,
+        parsed=prepared.parsed,
+        account=ticket.account,
+        received_at=ticket.created_at,
+        now=now,
+        lookups=lookups,
+    )
 
 
 def _give_up(engine: Engine, row_id: int, exc: BaseException) -> None:

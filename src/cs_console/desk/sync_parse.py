@@ -370,15 +370,18 @@ class BatchParser:
         fetch_here: Callable[[Sequence[int]], list[FetchedMessage]],
         *,
         heads: bool = False,
+        here: bool = False,
     ) -> Callable[[], FetchedBatch]:
         """Start fetching and preparing ``uids``; the function returned gives both.
 
-        Without a mailbox for the workers (or before they are ready)
-        ``fetch_here`` fetches the batch now, and it is prepared as by
-        :meth:`prepare`. With ``heads`` only the headers are parsed
+        Without a mailbox for the workers (or before they are ready, or with
+        ``here``) ``fetch_here`` fetches the batch now, and it is prepared as
+        by :meth:`prepare`. With ``heads`` only the headers are parsed
         (:func:`prepare_head`).
         """
-        if self.pool is None or self.mailbox is None or len(uids) < 2 or not self._ready():
+        if here or self.pool is None or self.mailbox is None or len(uids) < 2:
+            return self._fetched_here(uids, fetch_here, heads)
+        if not self._ready():
             return self._fetched_here(uids, fetch_here, heads)
         task = _fetch_heads_in_worker if heads else _fetch_in_worker
         futures = self._submit(task, uids)
