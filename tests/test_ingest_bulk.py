@@ -126,7 +126,9 @@ def test_batch_and_single_paths_store_the_same_rows(
             parse_workers=2,
         )
         assert report.ok, report.errors
-        assert report.total("fetched") == len(raws) and writer_fetches == []
+        assert report.total("fetched") == len(raws)
+        # With workers, the writer fetches the first batch itself while they log in.
+        assert writer_fetches == ([2] if fetcher == "workers" else [])
         assert report.total("duplicates") == 1
         # Five messages stored: with workers, each recorded from its headers, then read.
         assert sum(bodies_read) == (5 if fetcher == "workers" else 0)
