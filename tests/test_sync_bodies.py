@@ -127,3 +127,39 @@ def test_a_body_that_cannot_be_stored_keeps_its_headers_and_says_why(
     # Read again (another run with the same results): nothing is pending, nothing changes.
     assert read_bodies(engine, config, items, now=NOW) == 0
     engine.dispose()
+
+
+def test_the_body_reader_stores_the_oldest_batches_once_too_many_or_too_large_wait(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What waits is held in memory: bounded by batches and by bytes."""
+    stored: list[list[int]] = []
+
+    def recorded(engine: Engine, config: IngestConfig, items: Any, **kw: Any) -> int:
+        stored.append([row_id for row_id, _ in items])
+        return len(items)
+
+    monkeypatch.setattr(sync_bodies, "read_bodies", recorded)
+    config = IngestConfig(own_addresses=frozenset(), accounts={}, attachments_dir=tmp_path)
+    context = PrepareContext(config.attachments_dir, config.routing)
+    raws = _corpus()
+    engine = _engine(tmp_path / "cs.db")
+    with sync_bodies.BodyReader(
+        engine, config, context, total=6, workers=0, now_fn=lambda: NOW, behind=2
+    ) as reader:
+        for row_id, raw in enumerate(raws[:4], start=1):
+            reader.owe([(row_id, raw)])
+        assert stored == [[1], [2]]  # two batches may wait, not three
+        assert reader.finish() == 4
+    assert stored == [[1], [2], [3], [4]]
+    stored.clear()
+    small = len(raws[0]) + len(raws[1])
+    with sync_bodies.BodyReader(
+        engine, config, context, total=6, workers=0, now_fn=lambda: NOW, max_bytes=small
+    ) as reader:
+        reader.owe([(1, raws[0]), (2, raws[1])])
+        assert stored == []  # one batch always waits, whatever its size
+        reader.owe([(3, raws[2])])
+        assert stored == [[1, 2]]
+    assert stored == [[1, 2]]  # closed: what waited stays owed for the next sync
+    engine.dispose()

@@ -61,6 +61,7 @@ from cs_console.textsafe import one_line
 
 __all__ = [
     "BODIES_BEHIND",
+    "BODIES_MAX_BYTES",
     "BODY_BATCH",
     "BodyReader",
     "count_owed_bodies",
@@ -73,9 +74,10 @@ log = logging.getLogger(__name__)
 
 BODY_BATCH = 500  # messages whose bodies one transaction finishes
 #: Batches recorded from their headers whose bodies may wait (parsed or being parsed)
-#: before the sync stores some: how far the queue may run ahead of the bodies, which
-#: bounds the memory the waiting raw messages and parsed bodies take.
+#: before the sync stores some: how far the queue may run ahead of the bodies. The
+#: waiting raw messages are held in memory, so their size is bounded too.
 BODIES_BEHIND = 20
+BODIES_MAX_BYTES = 128 * 1024 * 1024
 
 _MESSAGE: Table = Message.__table__  # type: ignore[attr-defined]
 _TICKET: Table = Ticket.__table__  # type: ignore[attr-defined]
@@ -459,8 +461,9 @@ class BodyReader:
     The parsing runs in worker processes of the lowest priority
     (:data:`cs_console.desk.sync_parse.IDLE_NICENESS`), on the CPU time the
     sync's recording of headers leaves; :meth:`owe` queues a batch and stores
-    the oldest ones once more than :data:`BODIES_BEHIND` wait, :meth:`finish`
-    stores the rest.
+    the oldest ones once more than :data:`BODIES_BEHIND` batches (or
+    :data:`BODIES_MAX_BYTES` of raw messages) wait, :meth:`finish` stores the
+    rest.
     """
 
     def __init__(
@@ -473,23 +476,30 @@ class BodyReader:
         workers: int | None,
         now_fn: Callable[[], datetime],
         behind: int = BODIES_BEHIND,
+        max_bytes: int = BODIES_MAX_BYTES,
     ) -> None:
         self.engine = engine
         self.config = config
         self.now_fn = now_fn
         self.behind = behind
+        self.max_bytes = max_bytes
+        self.waiting_bytes = 0
         self.parser = BatchParser(
             context, total=total, router=config.router, workers=workers, niceness=IDLE_NICENESS
         )
-        self.waiting: deque[tuple[list[int], Callable[[], list[Prepared]]]] = deque()
+        self.waiting: deque[tuple[list[int], int, Callable[[], list[Prepared]]]] = deque()
         self.done = 0
 
     def owe(self, bodies: list[tuple[int, bytes]]) -> None:
         """Queue the bodies of a batch just recorded, as (message row id, raw bytes)."""
         if bodies:
             ids = [row_id for row_id, _ in bodies]
-            self.waiting.append((ids, self.parser.prepare([raw for _, raw in bodies])))
-        while len(self.waiting) > self.behind:
+            size = sum(len(raw) for _, raw in bodies)
+            self.waiting.append((ids, size, self.parser.prepare([raw for _, raw in bodies])))
+            self.waiting_bytes += size
+        while len(self.waiting) > self.behind or (
+            len(self.waiting) > 1 and self.waiting_bytes > self.max_bytes
+        ):
             self._store_oldest()
 
     def finish(self) -> int:
@@ -499,7 +509,8 @@ class BodyReader:
         return self.done
 
     def _store_oldest(self) -> None:
-        ids, parsing = self.waiting.popleft()
+        ids, size, parsing = self.waiting.popleft()
+        self.waiting_bytes -= size
         items = list(zip(ids, parsing(), strict=True))
         self.done += read_bodies(self.engine, self.config, items, now=self.now_fn())
 
