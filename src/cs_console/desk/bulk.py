@@ -24,10 +24,11 @@ from __future__ import annotations
 from typing import Any, TypeVar
 
 from pydantic_core import PydanticUndefined
-from sqlalchemy import Table, insert
+from sqlalchemy import Table
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, SQLModel
 
+from cs_console.store.bulk_sql import insert_many
 from cs_console.store.models import (
     Attachment,
     Customer,
@@ -84,7 +85,8 @@ class BulkRows:
             return
         table: Table = model.__table__  # type: ignore[union-attr]
         names = [column.key for column in table.columns]
-        session.execute(insert(table), [{n: obj.__dict__.get(n) for n in names} for obj in objs])
+        rows = [{n: obj.__dict__.get(n) for n in names} for obj in objs]
+        insert_many(session.connection(), table, rows)
         for obj in objs:
             make_transient_to_detached(obj)
             self._held_ids.discard(id(obj))
@@ -116,7 +118,7 @@ class BulkRows:
             if not rows:
                 continue
             table: Table = model.__table__
-            session.execute(insert(table), _complete(table, rows))
+            insert_many(session.connection(), table, _complete(table, rows))
             if model is Message:
                 synced = [
                     (r["id"], r.get("body_text", ""))

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, delete, func, update
+from sqlalchemy import Table, delete, func
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -48,6 +48,7 @@ from cs_console.desk.ingest_batch import BatchLookups, flush_batch
 from cs_console.desk.sla import queue_fields
 from cs_console.desk.sync_parse import IDLE_NICENESS, BatchParser, PrepareContext, Prepared
 from cs_console.desk.tickets import get_or_create_agent, normalize_tag
+from cs_console.store.bulk_sql import update_many
 from cs_console.store.models import (
     Customer,
     Message,
@@ -82,18 +83,7 @@ BODIES_MAX_BYTES = 128 * 1024 * 1024
 _MESSAGE: Table = Message.__table__  # type: ignore[attr-defined]
 _TICKET: Table = Ticket.__table__  # type: ignore[attr-defined]
 _PENDING: Table = MessageBodyPending.__table__  # type: ignore[attr-defined]
-_BODY_UPDATE = (  # a Core UPDATE: one executemany, no ORM bookkeeping
-    update(_MESSAGE)
-    .where(_MESSAGE.c.id == bindparam("row_id"))
-    .values(
-        body_text=bindparam("body_text"),
-        new_text=bindparam("new_text"),
-        quoted_text=bindparam("quoted_text"),
-        signature=bindparam("signature"),
-        body_html=bindparam("body_html"),
-        parse_warnings=bindparam("parse_warnings"),
-    )
-)
+_BODY_COLUMNS = ("body_text", "new_text", "quoted_text", "signature", "body_html", "parse_warnings")
 
 
 @dataclass
@@ -159,17 +149,9 @@ def _read(
                     continue
                 parsed = prepared.parsed
                 known = [w for w in entry.warnings.split("\n") if w]
-                updates.append(
-                    {
-                        "row_id": row_id,
-                        "body_text": parsed.text,
-                        "new_text": parsed.new_text,
-                        "quoted_text": parsed.quoted_text,
-                        "signature": parsed.signature,
-                        "body_html": parsed.html,
-                        "parse_warnings": "\n".join(dict.fromkeys([*parsed.warnings, *known])),
-                    }
-                )
+                warnings = "\n".join(dict.fromkeys([*parsed.warnings, *known]))
+                body = (parsed.text, parsed.new_text, parsed.quoted_text, parsed.signature)
+                updates.append((*body, parsed.html, warnings, row_id))
                 store_attachments(
                     session, lookups, row_id, parsed, config.attachments_dir, prepared.stored
                 )
@@ -184,13 +166,18 @@ def _read(
                 ):
                     lookups.new_tags[entry.ticket_id] = ticket_tags
                     greet.append((entry.ticket_id, prepared))
-            session.execute(_BODY_UPDATE, updates)
+            connection = session.connection()
+            update_many(connection, _MESSAGE, _BODY_COLUMNS, ("id",), updates)
             flush_batch(session)
             if config.clock is not None:
                 _evaluate_sla(session, config, tickets, now)
             changed = [row for row in tickets.values() if _changed(row)]
             if changed:
-                session.execute(_TICKET_UPDATE, [_ticket_params(row) for row in changed])
+                params = [
+                    (*(row[name] for name in _WRITTEN), row["id"], row["_loaded"]["version"])
+                    for row in changed
+                ]
+                update_many(connection, _TICKET, _WRITTEN, ("id", "version"), params)
             for ticket_id, prepared in greet:
                 _acknowledge(session, config, lookups, ticket_id, prepared, now)
             flush_batch(session)
@@ -238,11 +225,6 @@ _TICKET_COLUMNS = (
     "sla_breached",
 )
 _WRITTEN = [name for name in _TICKET_COLUMNS if name not in ("id", "customer_id", "channel")]
-_TICKET_UPDATE = (
-    update(_TICKET)
-    .where(_TICKET.c.id == bindparam("ticket_id"), _TICKET.c.version == bindparam("loaded_version"))
-    .values({name: bindparam(f"new_{name}") for name in _WRITTEN})
-)
 
 
 def _ticket_rows(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
@@ -262,14 +244,6 @@ def _ticket_rows(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
 def _changed(row: dict[str, Any]) -> bool:
     loaded = row["_loaded"]
     return any(row[name] != loaded[name] for name in _WRITTEN)
-
-
-def _ticket_params(row: dict[str, Any]) -> dict[str, Any]:
-    """The UPDATE's parameters; a ticket changed since it was read (its version moved) is left."""
-    params = {f"new_{name}": row[name] for name in _WRITTEN}
-    params["ticket_id"] = row["id"]
-    params["loaded_version"] = row["_loaded"]["version"]
-    return params
 
 
 def _tags(session: Session, ticket_ids: list[int]) -> dict[int, list[str]]:
