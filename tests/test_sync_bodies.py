@@ -14,6 +14,7 @@ from cs_console.desk.ingest import IngestConfig, ingest_raw
 from cs_console.desk.sync import sync_account
 from cs_console.desk.sync_bodies import read_bodies
 from cs_console.desk.sync_parse import PrepareContext, prepare
+from cs_console.desk.ticket_view import load_ticket_view
 from cs_console.store.engine import make_engine
 from cs_console.store.migrate import upgrade
 from cs_console.store.models import Message, MessageBodyPending, MessageRaw, OutboxItem
@@ -68,11 +69,19 @@ def test_bodies_a_stopped_sync_left_are_read_by_the_next_one(
     with Session(engine) as session:
         assert {m.body_text for m in session.exec(select(Message))} == {""}
         assert session.exec(select(OutboxItem)).all() == []  # acknowledgements wait too
+        some = session.exec(select(Message)).first()
+        assert some is not None
+        # The ticket is in the queue; its view says the text is still being read.
+        shown = load_ticket_view(session, some.ticket_id).messages
+        assert shown and all(m.body_pending for m in shown)
 
     again = sync_account(settings, engine, settings.accounts[0], now_fn=lambda: NOW)
     assert again.ok, again.errors
     assert again.total("fetched") == 0  # nothing fetched again: the raw bytes were stored
     assert _pending(engine) == []
+    with Session(engine) as session:
+        shown = load_ticket_view(session, some.ticket_id).messages
+        assert not any(m.body_pending for m in shown) and all(m.new_text for m in shown)
     with Session(engine) as session:
         arrived = {m.message_id: m.created_at for m in session.exec(select(Message))}
     _one_by_one(single, settings, raws, arrived)

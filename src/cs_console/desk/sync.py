@@ -399,9 +399,20 @@ def _sync_folder(
         # headers, so the tickets are in the queue sooner, and reads the bodies after.
         bodies: BodyReader | None = None
         if parser.pool is not None:
+
+            def bodies_stored(stored: int, owed: int) -> None:
+                if progress is not None:
+                    progress(SyncProgress(account.name, folder, done, total, stored, owed))
+
             bodies = stack.enter_context(
                 BodyReader(
-                    engine, config, context, total=total, workers=parse_workers, now_fn=now_fn
+                    engine,
+                    config,
+                    context,
+                    total=total,
+                    workers=parse_workers,
+                    now_fn=now_fn,
+                    on_stored=bodies_stored,
                 )
             )
         # The next batches are fetched and parsed (by worker processes) while one is written.

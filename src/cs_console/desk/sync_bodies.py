@@ -449,6 +449,7 @@ class BodyReader:
         total: int,
         workers: int | None,
         now_fn: Callable[[], datetime],
+        on_stored: Callable[[int, int], None] | None = None,
         behind: int = BODIES_BEHIND,
         max_bytes: int = BODIES_MAX_BYTES,
     ) -> None:
@@ -463,12 +464,15 @@ class BodyReader:
         )
         self.waiting: deque[tuple[list[int], int, Callable[[], list[Prepared]]]] = deque()
         self.done = 0
+        self.owed = 0
+        self.on_stored = on_stored  # called with (bodies stored, bodies owed so far)
 
     def owe(self, bodies: list[tuple[int, bytes]]) -> None:
         """Queue the bodies of a batch just recorded, as (message row id, raw bytes)."""
         if bodies:
             ids = [row_id for row_id, _ in bodies]
             size = sum(len(raw) for _, raw in bodies)
+            self.owed += len(bodies)
             self.waiting.append((ids, size, self.parser.prepare([raw for _, raw in bodies])))
             self.waiting_bytes += size
         while len(self.waiting) > self.behind or (
@@ -487,6 +491,8 @@ class BodyReader:
         self.waiting_bytes -= size
         items = list(zip(ids, parsing(), strict=True))
         self.done += read_bodies(self.engine, self.config, items, now=self.now_fn())
+        if self.on_stored is not None:
+            self.on_stored(self.done, self.owed)
 
     def close(self) -> None:
         self.waiting.clear()  # left pending in the database: the next sync reads them

@@ -10,12 +10,19 @@ __all__ = ["FolderReport", "ProgressFn", "SyncProgress", "SyncReport", "count_ou
 
 @dataclass(frozen=True)
 class SyncProgress:
-    """Progress of one folder's sync: ``done`` of ``total`` new messages handled."""
+    """Progress of one folder's sync: ``done`` of ``total`` new messages handled.
+
+    A large sync records messages from their headers first (their tickets are
+    in the queue then) and reads their bodies after: ``bodies_done`` of
+    ``bodies_total`` (the messages recorded so far) tell how far that is.
+    """
 
     account: str
     folder: str
     done: int
     total: int
+    bodies_done: int = 0
+    bodies_total: int = 0
 
 
 ProgressFn = Callable[[SyncProgress], None]

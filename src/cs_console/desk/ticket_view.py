@@ -18,6 +18,7 @@ from cs_console.store.models import (
     Attachment,
     Customer,
     Message,
+    MessageBodyPending,
     Status,
     Ticket,
     TicketTag,
@@ -60,6 +61,7 @@ class MessageInfo:
     signature: str
     automated: bool
     attachments: tuple[AttachmentInfo, ...]
+    body_pending: bool = False  # recorded from its headers; a sync is reading the body
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +196,11 @@ def load_ticket_view(session: Session, ticket_id: int, *, history_limit: int = 2
         .order_by(col(Message.created_at), col(Message.id))
     ).all()
     ids = [m.id for m in messages]
+    pending = set(
+        session.exec(
+            select(MessageBodyPending.message_id).where(col(MessageBodyPending.message_id).in_(ids))
+        ).all()
+    )
     attachments: dict[int, list[AttachmentInfo]] = {}
     if ids:
         for att in session.exec(
@@ -230,6 +237,7 @@ def load_ticket_view(session: Session, ticket_id: int, *, history_limit: int = 2
             signature=m.signature,
             automated=m.automated,
             attachments=tuple(attachments.get(m.id or 0, ())),
+            body_pending=m.id in pending,
         )
         for m in messages
     )

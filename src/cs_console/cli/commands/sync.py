@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.text import Text
 
@@ -41,7 +42,14 @@ class _Plain:
     def __call__(self, event: SyncProgress) -> None:
         if event.total == 0:
             return
-        print(f"{event.account}/{event.folder}: {event.done}/{event.total}", flush=True)
+        where = f"{event.account}/{event.folder}"
+        if event.bodies_total:
+            message = _("{where}: message bodies {done}/{total}").format(
+                where=where, done=event.bodies_done, total=event.bodies_total
+            )
+            print(message, flush=True)
+            return
+        print(f"{where}: {event.done}/{event.total}", flush=True)
 
 
 class _Bars:
@@ -49,17 +57,26 @@ class _Bars:
 
     def __init__(self, progress: Progress) -> None:
         self.progress = progress
-        self.tasks: dict[tuple[str, str], object] = {}
+        self.tasks: dict[tuple[str, str], object] = {}  # by (folder, phase)
 
     def __call__(self, event: SyncProgress) -> None:
-        key = (event.account, event.folder)
+        where = f"{event.account}/{event.folder}"
+        if event.bodies_total:  # the bodies of messages recorded from their headers
+            self._show((where, "bodies"), _("{where}: bodies").format(where=where), event.total)
+            self._advance((where, "bodies"), event.bodies_done)
+            return
+        if event.total == 0 and (where, "") not in self.tasks:
+            return
+        self._show((where, ""), where, event.total)
+        self._advance((where, ""), event.done)
+
+    def _show(self, key: tuple[str, str], label: str, total: int) -> None:
         if key not in self.tasks:
-            if event.total == 0:
-                return
-            self.tasks[key] = self.progress.add_task(
-                f"{event.account}/{event.folder}", total=event.total
-            )
-        self.progress.update(self.tasks[key], completed=event.done)  # type: ignore[arg-type]
+            # Folder names come from the server: shown as text, never as markup.
+            self.tasks[key] = self.progress.add_task(escape(label), total=total)
+
+    def _advance(self, key: tuple[str, str], done: int) -> None:
+        self.progress.update(self.tasks[key], completed=done)  # type: ignore[arg-type]
 
 
 def summary_line(reports: list[SyncReport]) -> Text:

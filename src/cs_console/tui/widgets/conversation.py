@@ -52,6 +52,8 @@ class MessageView(Static):
         if m.automated:
             text.append("  " + _("automated"), style="dim italic")
         text.append("\n")
+        if m.body_pending and not m.new_text:
+            text.append(_("(the text of this message is still being read)"), style="dim italic")
         text.append_text(safe_text(m.new_text.rstrip()))
         hidden = [part for part in (m.quoted_text, m.signature) if part.strip()]
         if hidden:
