@@ -153,9 +153,8 @@ def test_the_body_reader_stores_the_oldest_batches_once_too_many_or_too_large_wa
     context = PrepareContext(config.attachments_dir, config.routing)
     raws = _corpus()
     engine = _engine(tmp_path / "cs.db")
-    with sync_bodies.BodyReader(
-        engine, config, context, total=6, workers=0, now_fn=lambda: NOW, behind=2
-    ) as reader:
+    parser = sync_parse.BatchParser(context, total=6, workers=0)
+    with sync_bodies.BodyReader(engine, config, parser, now_fn=lambda: NOW, behind=2) as reader:
         for row_id, raw in enumerate(raws[:4], start=1):
             reader.owe([(row_id, raw)])
         assert stored == [[1], [2]]  # two batches may wait, not three
@@ -164,7 +163,7 @@ def test_the_body_reader_stores_the_oldest_batches_once_too_many_or_too_large_wa
     stored.clear()
     small = len(raws[0]) + len(raws[1])
     with sync_bodies.BodyReader(
-        engine, config, context, total=6, workers=0, now_fn=lambda: NOW, max_bytes=small
+        engine, config, parser, now_fn=lambda: NOW, max_bytes=small
     ) as reader:
         reader.owe([(1, raws[0]), (2, raws[1])])
         assert stored == []  # one batch always waits, whatever its size
@@ -172,3 +171,21 @@ def test_the_body_reader_stores_the_oldest_batches_once_too_many_or_too_large_wa
         assert stored == [[1, 2]]
     assert stored == [[1, 2]]  # closed: what waited stays owed for the next sync
     engine.dispose()
+
+
+def test_a_sync_fetches_far_ahead_only_while_the_batches_are_small() -> None:
+    """Fetched batches wait in memory for the writer: how many depends on their size."""
+    from cs_console.desk.sync import FETCH_AHEAD, HEADS_AHEAD_BYTES, _HeadsAhead
+    from cs_console.mail.imap_sync import FetchedMessage
+
+    small = _HeadsAhead(batch_size=500)
+    assert small.limit == FETCH_AHEAD  # nothing seen yet
+    small.saw([FetchedMessage(uid=i, raw=b"x" * 4000, internal_date=None) for i in range(500)])
+    assert small.limit == sync_bodies.BODIES_BEHIND
+    large = _HeadsAhead(batch_size=500)
+    size = HEADS_AHEAD_BYTES // 500 // 3  # three batches fit
+    large.saw([FetchedMessage(uid=i, raw=b"x" * size, internal_date=None) for i in range(500)])
+    assert large.limit == 3
+    huge = _HeadsAhead(batch_size=500)
+    huge.saw([FetchedMessage(uid=1, raw=b"x" * HEADS_AHEAD_BYTES, internal_date=None)])
+    assert huge.limit == FETCH_AHEAD

@@ -52,7 +52,12 @@ from cs_console.clock import utcnow
 from cs_console.config import AccountSettings, Settings
 from cs_console.desk.ingest import IngestConfig
 from cs_console.desk.sync_batch import ingest_batch
-from cs_console.desk.sync_bodies import BodyReader, count_owed_bodies, read_owed_bodies
+from cs_console.desk.sync_bodies import (
+    BODIES_BEHIND,
+    BodyReader,
+    count_owed_bodies,
+    read_owed_bodies,
+)
 from cs_console.desk.sync_lease import DEFAULT_LEASE, AccountLease
 from cs_console.desk.sync_parse import (
     BatchParser,
@@ -67,6 +72,7 @@ from cs_console.mail.connect import as_credential, imap_connect, logout_quietly
 from cs_console.mail.endpoints import imap_endpoint
 from cs_console.mail.imap_sync import (
     IMAP_ERRORS,
+    FetchedMessage,
     FolderStatus,
     ImapFolder,
     chunks,
@@ -92,6 +98,28 @@ __all__ = [
 log = logging.getLogger(__name__)
 DEFAULT_BATCH = 500
 FETCH_AHEAD = 2  # batches being fetched and parsed while one is written
+#: When only headers are parsed ahead, the workers can fetch far ahead of the writer
+#: (then parse the bodies of what it recorded): as many batches as fit in this many
+#: bytes of raw messages, at most :data:`BODIES_BEHIND`.
+HEADS_AHEAD_BYTES = 64 * 1024 * 1024
+
+
+class _HeadsAhead:
+    """How many batches to have fetched ahead of the writer, from the sizes seen so far."""
+
+    def __init__(self, batch_size: int) -> None:
+        self.batch_size = batch_size
+        self.limit = FETCH_AHEAD
+        self.messages = 0
+        self.size = 0
+
+    def saw(self, fetched: list[FetchedMessage]) -> None:
+        self.messages += len(fetched)
+        self.size += sum(len(item.raw) for item in fetched)
+        if self.messages:
+            batch_bytes = self.size / self.messages * self.batch_size
+            fit = int(HEADS_AHEAD_BYTES // max(batch_bytes, 1))
+            self.limit = max(FETCH_AHEAD, min(BODIES_BEHIND, fit))
 
 
 def account_lock(settings: Settings, account: str) -> FileLock:
@@ -405,22 +433,16 @@ def _sync_folder(
                     progress(SyncProgress(account.name, folder, done, total, stored, owed))
 
             bodies = stack.enter_context(
-                BodyReader(
-                    engine,
-                    config,
-                    context,
-                    total=total,
-                    workers=parse_workers,
-                    now_fn=now_fn,
-                    on_stored=bodies_stored,
-                )
+                BodyReader(engine, config, parser, now_fn=now_fn, on_stored=bodies_stored)
             )
         # The next batches are fetched and parsed (by worker processes) while one is written.
         batches = iter(chunks(uids, batch_size))
         ahead: deque[tuple[list[int], Callable[[], FetchedBatch]]] = deque()
         heads = bodies is not None
+        heads_ahead = _HeadsAhead(batch_size)
         while True:
-            while len(ahead) < FETCH_AHEAD and (batch := next(batches, None)) is not None:
+            limit = heads_ahead.limit if heads else FETCH_AHEAD
+            while len(ahead) < limit and (batch := next(batches, None)) is not None:
                 if keep_lease is not None:
                     keep_lease()
                 # The first batch is fetched here, on the connection already open, while
@@ -431,6 +453,7 @@ def _sync_folder(
                 break
             batch, fetching = ahead.popleft()
             fetched, prepared = fetching()
+            heads_ahead.saw(fetched)
             report.fetched += len(fetched)
             stored = ingest_batch(
                 engine,

@@ -46,7 +46,7 @@ from cs_console.desk.ingest import (
 )
 from cs_console.desk.ingest_batch import BatchLookups, flush_batch
 from cs_console.desk.sla import queue_fields
-from cs_console.desk.sync_parse import IDLE_NICENESS, BatchParser, PrepareContext, Prepared
+from cs_console.desk.sync_parse import BatchParser, Prepared
 from cs_console.desk.tickets import get_or_create_agent, normalize_tag
 from cs_console.store.bulk_sql import update_many
 from cs_console.store.models import (
@@ -430,24 +430,21 @@ def read_owed_bodies(
 
 
 class BodyReader:
-    """Parses the bodies a sync owes in the background and stores them, oldest first.
+    """Has the bodies a sync owes parsed in the background and stores them, oldest first.
 
-    The parsing runs in worker processes of the lowest priority
-    (:data:`cs_console.desk.sync_parse.IDLE_NICENESS`), on the CPU time the
-    sync's recording of headers leaves; :meth:`owe` queues a batch and stores
-    the oldest ones once more than :data:`BODIES_BEHIND` batches (or
-    :data:`BODIES_MAX_BYTES` of raw messages) wait, :meth:`finish` stores the
-    rest.
+    The parsing goes to the sync's own parser (its worker processes take it
+    up once they have fetched the batches ahead); :meth:`owe` queues a batch
+    and stores the oldest ones once more than :data:`BODIES_BEHIND` batches
+    (or :data:`BODIES_MAX_BYTES` of raw messages) wait, :meth:`finish` stores
+    the rest. Closed before that, what waits stays owed in the database.
     """
 
     def __init__(
         self,
         engine: Engine,
         config: IngestConfig,
-        context: PrepareContext,
+        parser: BatchParser,
         *,
-        total: int,
-        workers: int | None,
         now_fn: Callable[[], datetime],
         on_stored: Callable[[int, int], None] | None = None,
         behind: int = BODIES_BEHIND,
@@ -455,17 +452,15 @@ class BodyReader:
     ) -> None:
         self.engine = engine
         self.config = config
+        self.parser = parser
         self.now_fn = now_fn
+        self.on_stored = on_stored  # called with (bodies stored, bodies owed so far)
         self.behind = behind
         self.max_bytes = max_bytes
-        self.waiting_bytes = 0
-        self.parser = BatchParser(
-            context, total=total, router=config.router, workers=workers, niceness=IDLE_NICENESS
-        )
         self.waiting: deque[tuple[list[int], int, Callable[[], list[Prepared]]]] = deque()
+        self.waiting_bytes = 0
         self.done = 0
         self.owed = 0
-        self.on_stored = on_stored  # called with (bodies stored, bodies owed so far)
 
     def owe(self, bodies: list[tuple[int, bytes]]) -> None:
         """Queue the bodies of a batch just recorded, as (message row id, raw bytes)."""
@@ -496,7 +491,6 @@ class BodyReader:
 
     def close(self) -> None:
         self.waiting.clear()  # left pending in the database: the next sync reads them
-        self.parser.close()
 
     def __enter__(self) -> BodyReader:
         return self

@@ -56,7 +56,6 @@ from cs_console.mail.parse import ParsedMessage, parse_headers_only, parse_messa
 from cs_console.store.attachments import store_blob
 
 __all__ = [
-    "IDLE_NICENESS",
     "POOL_MIN_MESSAGES",
     "WORKER_NICENESS",
     "BatchParser",
@@ -80,7 +79,6 @@ R = TypeVar("R")
 
 POOL_MIN_MESSAGES = 1000  # fewer new messages than this are parsed inline
 WORKER_NICENESS = 10  # the parser processes yield the CPU to the writer
-IDLE_NICENESS = 19  # work that waits for any CPU left (bodies read after their headers)
 
 
 def parse_all(raws: Sequence[bytes]) -> list[ParsedMessage]:
@@ -200,7 +198,6 @@ def _start_worker(
     context: PrepareContext,
     mailbox: MailboxRef | None = None,
     parent: int | None = None,
-    niceness: int = WORKER_NICENESS,
 ) -> None:
     """A worker's initializer: keep the context and compile the routing rules once.
 
@@ -213,7 +210,7 @@ def _start_worker(
     try:
         # The writer is the sync's critical path: the workers parse ahead with what CPU
         # it leaves (and the console's interface stays responsive).
-        os.nice(niceness)
+        os.nice(WORKER_NICENESS)
     except (AttributeError, OSError):  # no nice() here
         pass
 
@@ -314,7 +311,6 @@ class BatchParser:
         min_messages: The smallest ``total`` worth starting processes for
             (default :data:`POOL_MIN_MESSAGES`).
         mailbox: Where the workers fetch from, if they are to fetch.
-        niceness: How far the workers lower their priority.
     """
 
     def __init__(
@@ -326,7 +322,6 @@ class BatchParser:
         workers: int | None = None,
         min_messages: int | None = None,
         mailbox: Callable[[], MailboxRef] | None = None,
-        niceness: int = WORKER_NICENESS,
     ) -> None:
         self.context = context
         self.router = router or Router(context.routing)
@@ -342,7 +337,7 @@ class BatchParser:
                 max_workers=count,
                 mp_context=multiprocessing.get_context(start_method()),
                 initializer=_start_worker,
-                initargs=(context, self.mailbox, os.getpid(), niceness),
+                initargs=(context, self.mailbox, os.getpid()),
             )
             # One task per worker starts them all now; each is ready once its task is done.
             self._starting = [self.pool.submit(_ready) for _ in range(count)]
