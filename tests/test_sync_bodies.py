@@ -11,9 +11,10 @@ from sqlmodel import Session, col, select
 
 from cs_console.desk import sync_bodies, sync_parse
 from cs_console.desk.ingest import IngestConfig, ingest_raw
+from cs_console.desk.routing import Router, RoutingSettings
 from cs_console.desk.sync import sync_account
 from cs_console.desk.sync_bodies import read_bodies
-from cs_console.desk.sync_parse import PrepareContext, prepare
+from cs_console.desk.sync_parse import OwedBody, PrepareContext, prepare, prepare_head
 from cs_console.desk.ticket_view import load_ticket_view
 from cs_console.store.engine import make_engine
 from cs_console.store.migrate import upgrade
@@ -138,6 +139,10 @@ def test_a_body_that_cannot_be_stored_keeps_its_headers_and_says_why(
     engine.dispose()
 
 
+def _owed(row_id: int, raw: bytes) -> OwedBody:
+    return OwedBody(row_id, raw, prepare_head(raw, Router(RoutingSettings())), opened=True)
+
+
 def test_the_body_reader_stores_the_oldest_batches_once_too_many_or_too_large_wait(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -156,7 +161,7 @@ def test_the_body_reader_stores_the_oldest_batches_once_too_many_or_too_large_wa
     parser = sync_parse.BatchParser(context, total=6, workers=0)
     with sync_bodies.BodyReader(engine, config, parser, now_fn=lambda: NOW, behind=2) as reader:
         for row_id, raw in enumerate(raws[:4], start=1):
-            reader.owe([(row_id, raw)])
+            reader.owe([_owed(row_id, raw)])
         assert stored == [[1], [2]]  # two batches may wait, not three
         assert reader.finish() == 4
     assert stored == [[1], [2], [3], [4]]
@@ -165,9 +170,9 @@ def test_the_body_reader_stores_the_oldest_batches_once_too_many_or_too_large_wa
     with sync_bodies.BodyReader(
         engine, config, parser, now_fn=lambda: NOW, max_bytes=small
     ) as reader:
-        reader.owe([(1, raws[0]), (2, raws[1])])
+        reader.owe([_owed(1, raws[0]), _owed(2, raws[1])])
         assert stored == []  # one batch always waits, whatever its size
-        reader.owe([(3, raws[2])])
+        reader.owe([_owed(3, raws[2])])
         assert stored == [[1, 2]]
     assert stored == [[1, 2]]  # closed: what waited stays owed for the next sync
     engine.dispose()
@@ -189,3 +194,31 @@ def test_a_sync_fetches_far_ahead_only_while_the_batches_are_small() -> None:
     huge = _HeadsAhead(batch_size=500)
     huge.saw([FetchedMessage(uid=1, raw=b"x" * HEADS_AHEAD_BYTES, internal_date=None)])
     assert huge.limit == FETCH_AHEAD
+
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.mark.parametrize(
+    "path",
+    sorted((*(DATA / "mail").rglob("*.eml"), *(DATA / "hostile").rglob("*.eml"))),
+    ids=lambda p: p.name,
+)
+def test_a_body_read_after_its_headers_is_what_one_parse_gives(path: Path, tmp_path: Path) -> None:
+    """The corpus and the malformed messages: the same text, attachments, routing and hash."""
+    config = IngestConfig(own_addresses=frozenset(), accounts={}, attachments_dir=tmp_path)
+    context = PrepareContext(config.attachments_dir, config.routing)
+    raw = path.read_bytes()
+    whole = prepare(raw, context, config.router)
+    head = prepare_head(raw, config.router)
+    assert head.content_hash == whole.content_hash  # the hash the queue recorded holds
+    body = sync_parse.prepare_body(OwedBody(1, raw, head, opened=True), context, config.router)
+    assert body.parsed == whole.parsed
+    assert (body.route, body.stored, body.content_hash) == (
+        whole.route,
+        whole.stored,
+        whole.content_hash,
+    )
+    appended = sync_parse.prepare_body(OwedBody(1, raw, head, opened=False), context, config.router)
+    assert appended.parsed == whole.parsed
+    assert appended.route == config.router.unrouted()  # only a ticket's first message is routed

@@ -27,7 +27,7 @@ from cs_console.desk.ingest import (
     written_at,
 )
 from cs_console.desk.ingest_batch import BatchLookups, flush_batch
-from cs_console.desk.sync_parse import Prepared
+from cs_console.desk.sync_parse import OwedBody, Prepared
 from cs_console.desk.sync_report import FolderReport, count_outcome
 from cs_console.errors import ImapError
 from cs_console.i18n import _
@@ -46,12 +46,12 @@ class BatchDone:
     """What :func:`ingest_batch` committed.
 
     ``handled`` are the batch's UIDs now stored (or recognised); ``bodies_owed``
-    the messages recorded from their headers, as (message row id, raw bytes),
-    whose bodies are to be read next (:mod:`cs_console.desk.sync_bodies`).
+    the messages recorded from their headers, whose bodies are to be read
+    next (:mod:`cs_console.desk.sync_bodies`).
     """
 
     handled: list[int] = field(default_factory=list)
-    bodies_owed: list[tuple[int, bytes]] = field(default_factory=list)
+    bodies_owed: list[OwedBody] = field(default_factory=list)
 
 
 def ingest_batch(
@@ -171,7 +171,9 @@ def ingest_batch(
                             touched.add(result.ticket_id)
                             if result.body_pending and result.message_row_id is not None:
                                 waiting.add(result.ticket_id)
-                                done.bodies_owed.append((result.message_row_id, item.raw))
+                                opens = result.outcome in ("new_ticket", "follow_up")
+                                body = OwedBody(result.message_row_id, item.raw, p, opens)
+                                done.bodies_owed.append(body)
                     current = None
                     evaluated: set[int] = set()
                     if config.clock is not None and not careful:

@@ -46,7 +46,7 @@ from cs_console.desk.ingest import (
 )
 from cs_console.desk.ingest_batch import BatchLookups, flush_batch
 from cs_console.desk.sla import queue_fields
-from cs_console.desk.sync_parse import BatchParser, Prepared
+from cs_console.desk.sync_parse import BatchParser, OwedBody, Prepared
 from cs_console.desk.tickets import get_or_create_agent, normalize_tag
 from cs_console.store.bulk_sql import update_many
 from cs_console.store.models import (
@@ -462,13 +462,13 @@ class BodyReader:
         self.done = 0
         self.owed = 0
 
-    def owe(self, bodies: list[tuple[int, bytes]]) -> None:
-        """Queue the bodies of a batch just recorded, as (message row id, raw bytes)."""
+    def owe(self, bodies: list[OwedBody]) -> None:
+        """Queue the bodies of a batch just recorded."""
         if bodies:
-            ids = [row_id for row_id, _ in bodies]
-            size = sum(len(raw) for _, raw in bodies)
+            ids = [item.row_id for item in bodies]
+            size = sum(len(item.raw) for item in bodies)
             self.owed += len(bodies)
-            self.waiting.append((ids, size, self.parser.prepare([raw for _, raw in bodies])))
+            self.waiting.append((ids, size, self.parser.prepare_bodies(bodies)))
             self.waiting_bytes += size
         while len(self.waiting) > self.behind or (
             len(self.waiting) > 1 and self.waiting_bytes > self.max_bytes

@@ -61,6 +61,7 @@ __all__ = [
     "BatchParser",
     "FetchedBatch",
     "MailboxRef",
+    "OwedBody",
     "PrepareContext",
     "Prepared",
     "StoredFile",
@@ -68,6 +69,7 @@ __all__ = [
     "parse_all",
     "prepare",
     "prepare_all",
+    "prepare_body",
     "prepare_head",
     "start_method",
 ]
@@ -126,7 +128,12 @@ def prepare(raw: bytes, context: PrepareContext, router: Router) -> Prepared:
     parsed = parse_message(raw)
     content_hash = dedupe_hash(raw, parsed)
     decision = router.route(message_routing_input(parsed))
-    stored: tuple[StoredFile, ...] | None = None
+    return _with_attachments_stored(Prepared(parsed, content_hash, decision, None), context)
+
+
+def _with_attachments_stored(prepared: Prepared, context: PrepareContext) -> Prepared:
+    """Write the attachments to the store; only their hashes travel on (``stored``)."""
+    parsed = prepared.parsed
     try:
         stored = tuple(
             StoredFile(store_blob(context.attachments_dir, part.data), len(part.data))
@@ -134,11 +141,11 @@ def prepare(raw: bytes, context: PrepareContext, router: Router) -> Prepared:
         )
     except OSError as exc:  # a full disk: the ingest tries again and reports it
         log.warning("cannot store an attachment ahead of the ingest: %s", exc)
-    else:
-        if parsed.attachments:
-            emptied = [replace(part, data=b"") for part in parsed.attachments]
-            parsed = replace(parsed, attachments=emptied)
-    return Prepared(parsed, content_hash, decision, stored)
+        return prepared
+    if parsed.attachments:
+        emptied = [replace(part, data=b"") for part in parsed.attachments]
+        parsed = replace(parsed, attachments=emptied)
+    return replace(prepared, parsed=parsed, stored=stored)
 
 
 def prepare_head(raw: bytes, router: Router) -> Prepared:
@@ -150,6 +157,30 @@ def prepare_head(raw: bytes, router: Router) -> Prepared:
     """
     parsed = parse_headers_only(raw)
     return Prepared(parsed, dedupe_hash(raw, parsed), router.unrouted(), (), body_pending=True)
+
+
+@dataclass(frozen=True)
+class OwedBody:
+    """A message recorded from its headers whose body is to be read.
+
+    ``head`` is what :func:`prepare_head` gave: its header fields are reused
+    as they are; ``opened`` says whether the message opened its ticket, the
+    only case its routing is needed for.
+    """
+
+    row_id: int  # the message's row
+    raw: bytes
+    head: Prepared
+    opened: bool
+
+
+def prepare_body(owed: OwedBody, context: PrepareContext, router: Router) -> Prepared:
+    """Read the body of a message :func:`prepare_head` prepared; route it if it opened a ticket."""
+    parsed = parse_message(owed.raw, head=owed.head.parsed)
+    decision = router.route(message_routing_input(parsed)) if owed.opened else owed.head.route
+    return _with_attachments_stored(
+        Prepared(parsed, owed.head.content_hash, decision, None), context
+    )
 
 
 def prepare_all(
@@ -223,6 +254,11 @@ def _worker() -> _Worker:
 def _prepare_in_worker(raws: Sequence[bytes]) -> list[Prepared]:
     worker = _worker()
     return prepare_all(raws, worker.context, worker.router)
+
+
+def _prepare_bodies_in_worker(owed: Sequence[OwedBody]) -> list[Prepared]:
+    worker = _worker()
+    return [prepare_body(item, worker.context, worker.router) for item in owed]
 
 
 def _fetch_in_worker(uids: Sequence[int], heads: bool = False) -> FetchedBatch:
@@ -344,18 +380,33 @@ class BatchParser:
 
     def prepare(self, raws: Sequence[bytes]) -> Callable[[], list[Prepared]]:
         """Start :func:`prepare_all` of ``raws``; the function returned gives the results."""
-        if self.pool is None or len(raws) < 2 or not self._ready():
-            return self._inline(raws)
-        futures = self._submit(_prepare_in_worker, raws)
+        here = lambda: prepare_all(raws, self.context, self.router)  # noqa: E731
+        return self._in_pool(_prepare_in_worker, raws, here)
+
+    def prepare_bodies(self, owed: Sequence[OwedBody]) -> Callable[[], list[Prepared]]:
+        """Start :func:`prepare_body` of each of ``owed``; the function returned gives them."""
+        here = lambda: [prepare_body(item, self.context, self.router) for item in owed]  # noqa: E731
+        return self._in_pool(_prepare_bodies_in_worker, owed, here)
+
+    def _in_pool(
+        self,
+        task: Callable[[list[T]], list[Prepared]],
+        items: Sequence[T],
+        here: Callable[[], list[Prepared]],
+    ) -> Callable[[], list[Prepared]]:
+        """``task`` over ``items`` in the workers, or ``here`` (no pool, not ready, broken)."""
+        if self.pool is None or len(items) < 2 or not self._ready():
+            return here
+        futures = self._submit(task, items)
         if futures is None:
-            return self._inline(raws)
+            return here
 
         def result() -> list[Prepared]:
             try:
                 return [item for future in futures for item in future.result()]
             except BrokenProcessPool:
                 self._give_up()
-                return prepare_all(raws, self.context, self.router)
+                return here()
 
         return result
 
@@ -425,9 +476,6 @@ class BatchParser:
             return lambda: (fetched, prepare_all(raws, self.context, self.router, heads=True))
         parsing = self.prepare(raws)
         return lambda: (fetched, parsing())
-
-    def _inline(self, raws: Sequence[bytes]) -> Callable[[], list[Prepared]]:
-        return lambda: prepare_all(raws, self.context, self.router)
 
     def wait_started(self) -> None:
         """Wait until every worker has started (from then on batches go to the workers)."""

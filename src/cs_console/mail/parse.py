@@ -133,24 +133,26 @@ def _clean_warnings(warnings: list[str]) -> list[str]:
     return list(seen)
 
 
-def parse_message(raw: bytes) -> ParsedMessage:
+def parse_message(raw: bytes, *, head: ParsedMessage | None = None) -> ParsedMessage:
     """Parse one raw email; never raises, whatever the bytes.
 
     What could not be read is described in ``warnings``; every text field is
-    free of control characters.
+    free of control characters. With ``head``, the same message's
+    :func:`parse_headers_only`, its header fields are taken as they are and
+    only the body is read.
     """
     data = _to_bytes(raw)
-    content_hash = hashlib.sha256(data).hexdigest()
+    content_hash = head.content_hash if head is not None else hashlib.sha256(data).hexdigest()
     try:
-        return _parse(data, content_hash)
+        return _parse(data, content_hash, head)
     except Exception as exc:  # the promise is: never raise
         return _unparseable(data, content_hash, exc)
 
 
-def _parse(data: bytes, content_hash: str) -> ParsedMessage:
+def _parse(data: bytes, content_hash: str, known: ParsedMessage | None = None) -> ParsedMessage:
     warnings: list[str] = []
     msg = _parse_tree(data, warnings)
-    head = headers_from_message(msg, content_hash=content_hash)
+    head = known if known is not None else headers_from_message(msg, content_hash=content_hash)
     warnings.extend(head.warnings)
     walker = Walker(warnings)
     walker.walk(msg, 0)
