@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
@@ -83,6 +84,14 @@ def test_bodies_a_stopped_sync_left_are_read_by_the_next_one(
     with Session(engine) as session:
         shown = load_ticket_view(session, some.ticket_id).messages
         assert not any(m.body_pending for m in shown) and all(m.new_text for m in shown)
+    with engine.connect() as conn:  # searchable, and the index agrees with the texts
+        found = conn.execute(
+            text("SELECT count(*) FROM message_fts WHERE message_fts MATCH 'devolver'")
+        ).scalar_one()
+        assert found == 1
+        conn.execute(
+            text("INSERT INTO message_fts(message_fts, rank) VALUES ('integrity-check', 1)")
+        )
     with Session(engine) as session:
         arrived = {m.message_id: m.created_at for m in session.exec(select(Message))}
     _one_by_one(single, settings, raws, arrived)
