@@ -7,10 +7,11 @@ Maildir files, then measures in the same run:
 * baseline: a bare imapclient loop fetching every message with ``BODY.PEEK[]``
   in batches of 200, no parsing, nothing stored;
 * ``sync_account``: parse, dedupe, thread, route, store (SQLite by default, or
-  PostgreSQL with ``--postgres``), acknowledge. A batch's tickets are visible
-  in the queue when its transaction commits, with their bodies, attachments and
-  search index rows: "all tickets visible" is the last batch's commit, "all
-  extracted" the end of the sync;
+  PostgreSQL with ``--postgres``), acknowledge. A sync this large records each
+  batch from its headers first: its tickets are in the queue when that
+  transaction commits ("all tickets visible" is the last batch's), and the
+  bodies, attachments, search index, routing, SLA and acknowledgements follow
+  ("all extracted" is the end of the sync);
 * the no-news poll: the IMAP commands and time of a second sync on an open
   connection, beside a bare ``NOOP`` round trip;
 * the parser alone: :func:`cs_console.mail.parse.parse_message` over the same
@@ -306,8 +307,8 @@ def main() -> None:
             f"its parser processes {cpu_workers:.2f} s (two cores give {2 * synced:.2f} s)"
         )
         # A batch's tickets are in the queue once its transaction commits, which is
-        # when progress reports it done; bodies, attachments and the search index are
-        # written in the same transaction, and the sync ends with the folder's state.
+        # when progress reports it done; the bodies are read after, and the sync ends
+        # once they are all stored.
         first = next((at - start for at, done in marks if done), synced)
         visible = next((at - start for at, done in marks if done >= args.messages), synced)
         print(f"  first tickets visible: {first:.2f} s = {first / bare:.1f}x the bare fetch")

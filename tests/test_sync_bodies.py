@@ -36,6 +36,17 @@ def _pending(engine: Engine) -> list[int]:
         return list(session.exec(select(MessageBodyPending.message_id)).all())
 
 
+def _delivered_for_a_large_sync(
+    dovecot: Dovecot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[list[bytes], Any]:
+    """The corpus in the mailbox, and settings whose sync takes the large-sync path."""
+    monkeypatch.setattr(sync_parse, "POOL_MIN_MESSAGES", 1)
+    raws = _corpus()
+    for raw in raws:
+        dovecot.deliver(raw)
+    return raws, settings_for(tmp_path, dovecot)
+
+
 def _one_by_one(engine: Engine, settings: Any, raws: list[bytes], arrived: dict[str, Any]) -> None:
     config = IngestConfig.from_settings(settings)
     for raw, mid in zip(raws, MIDS, strict=True):
@@ -48,11 +59,7 @@ def test_bodies_a_stopped_sync_left_are_read_by_the_next_one(
     dovecot: Dovecot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The first sync dies after recording the headers; the next one reads the stored raw bytes."""
-    monkeypatch.setattr(sync_parse, "POOL_MIN_MESSAGES", 1)
-    raws = _corpus()
-    for raw in raws:
-        dovecot.deliver(raw)
-    settings = settings_for(tmp_path, dovecot)
+    raws, settings = _delivered_for_a_large_sync(dovecot, tmp_path, monkeypatch)
     engine = _engine(tmp_path / "two.db")
     single = _engine(tmp_path / "single.db")
 
@@ -109,11 +116,7 @@ def test_bodies_a_stopped_sync_left_are_read_by_the_next_one(
 def test_a_body_that_cannot_be_stored_keeps_its_headers_and_says_why(
     tmp_path: Path, dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sync_parse, "POOL_MIN_MESSAGES", 1)
-    raws = _corpus()
-    for raw in raws:
-        dovecot.deliver(raw)
-    settings = settings_for(tmp_path, dovecot)
+    _raws, settings = _delivered_for_a_large_sync(dovecot, tmp_path, monkeypatch)
     engine = _engine(tmp_path / "cs.db")
     with monkeypatch.context() as patch:
         patch.setattr(sync_bodies, "read_bodies", lambda *a, **k: 0)  # leave them all owed

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from email.feedparser import BytesFeedParser
 from email.message import Message
@@ -269,24 +269,14 @@ def parse_headers_only(raw: bytes) -> ParsedMessage:
     language.
     """
     head = parse_headers(raw)
+    known = {item.name: getattr(head, item.name) for item in fields(head)}
     return ParsedMessage(
-        message_id=head.message_id,
-        in_reply_to=head.in_reply_to,
-        references=head.references,
-        subject=head.subject,
-        sender=head.sender,
-        reply_to=head.reply_to,
-        to=head.to,
-        cc=head.cc,
-        date=head.date,
+        **known,
         text="",
         new_text="",
         quoted_text="",
         signature="",
         html=None,
         attachments=[],
-        headers=head.headers,
         language=None,
-        content_hash=head.content_hash,
-        warnings=head.warnings,
     )
