@@ -37,7 +37,6 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from cs_console.desk.bulk import new_object
 from cs_console.desk.ingest import (
     IngestConfig,
     acknowledge_new_ticket,
@@ -323,15 +322,25 @@ def _event(
         ticket["updated_at"] = at
 
 
+class _TicketRow:
+    """A ticket's row as :meth:`cs_console.desk.ticket_sla.TicketClock.facts_many` reads it."""
+
+    __slots__ = ("category", "channel", "created_at", "id", "priority")
+
+    def __init__(self, row: dict[str, Any]) -> None:
+        self.id: int | None = row["id"]
+        self.created_at: datetime = row["created_at"]
+        self.priority: str = row["priority"]
+        self.category: str = row["category"]
+        self.channel: str = row["channel"]
+
+
 def _evaluate_sla(
     session: Session, config: IngestConfig, tickets: dict[int, dict[str, Any]], now: datetime
 ) -> None:
     """Set the SLA columns of ``tickets`` (rows) from their histories, now that they are routed."""
     assert config.clock is not None
-    views = [
-        new_object(Ticket, {name: row[name] for name in _TICKET_COLUMNS})
-        for row in tickets.values()
-    ]
+    views = [_TicketRow(row) for row in tickets.values()]
     facts = config.clock.facts_many(session, views)
     for ticket_id, row in tickets.items():
         fields = queue_fields(config.clock.engine.evaluate(facts[ticket_id], now=now))

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
+from typing import Protocol
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -36,6 +37,21 @@ from cs_console.store.models import (
 )
 
 
+class TicketFields(Protocol):
+    """What :meth:`TicketClock.facts_many` reads of a ticket: a :class:`Ticket` or a plain row."""
+
+    @property
+    def id(self) -> int | None: ...
+    @property
+    def created_at(self) -> datetime: ...
+    @property
+    def priority(self) -> str: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def channel(self) -> str: ...
+
+
 class TicketClock:
     """Evaluates stored tickets under one workspace's SLA settings."""
 
@@ -55,8 +71,10 @@ class TicketClock:
         assert ticket.id is not None
         return self.facts_many(session, [ticket])[ticket.id]
 
-    def facts_many(self, session: Session, tickets: Sequence[Ticket]) -> dict[int, TicketFacts]:
-        """Histories of many tickets in three queries."""
+    def facts_many(
+        self, session: Session, tickets: Sequence[TicketFields]
+    ) -> dict[int, TicketFacts]:
+        """Histories of many tickets in three queries (rows will do: :class:`TicketFields`)."""
         ids = [t.id for t in tickets if t.id is not None]
         events: dict[int, list[ClockEvent]] = defaultdict(list)
         tags: dict[int, set[str]] = defaultdict(set)
