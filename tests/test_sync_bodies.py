@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -234,3 +235,57 @@ def test_a_body_read_after_its_headers_is_what_one_parse_gives(path: Path, tmp_p
     appended = sync_parse.prepare_body(OwedBody(1, raw, head, opened=False), context, config.router)
     assert appended.parsed == whole.parsed
     assert appended.route == config.router.unrouted()  # only a ticket's first message is routed
+
+
+def test_a_survey_answer_recorded_from_headers_is_read_whole_at_once(
+    sqlite_engine: Engine, tmp_path: Path
+) -> None:
+    """Only its text tells a survey answer from a new question: it is not left for later."""
+    from cs_console.desk.surveys import queue_due_surveys
+    from cs_console.desk.sync_batch import ingest_batch
+    from cs_console.desk.sync_report import FolderReport
+    from cs_console.mail.imap_sync import FetchedMessage
+    from cs_console.store.models import FolderState, Survey, Ticket
+    from tests.test_surveys import ON, solved_ticket, workspace
+    from tests.test_sync_support import mail
+
+    settings = workspace()
+    with Session(sqlite_engine, expire_on_commit=False) as session:
+        ticket = solved_ticket(session, "c@example.com", solved=NOW - timedelta(hours=2))
+        queue_due_surveys(session, settings, now=NOW, surveys=ON)
+        sent = session.exec(select(OutboxItem).where(OutboxItem.kind == "survey")).one()
+        state = FolderState(account="shop", folder="INBOX", uidvalidity=7)
+        session.add(state)
+        session.commit()
+    config = IngestConfig(
+        own_addresses=frozenset(), accounts={"shop": settings.accounts[0]}, attachments_dir=tmp_path
+    )
+    raw = mail(
+        sender="c@example.com",
+        mid="answer@example.com",
+        subject="Re: ¿Dónde está mi pedido?",
+        in_reply_to=sent.message_id.strip("<>"),  # the answer to the survey mail
+        body="Excelente, gracias",
+    )
+    done = ingest_batch(
+        sqlite_engine,
+        settings.accounts[0],
+        "INBOX",
+        7,
+        [1],
+        [FetchedMessage(1, raw, None)],
+        [prepare_head(raw, config.router)],
+        FolderReport(folder="INBOX"),
+        config,
+        lambda: NOW,
+        state.id,
+    )
+    assert done.handled == [1] and done.bodies_owed == []  # read whole, nothing owed
+    assert _pending(sqlite_engine) == []
+    with Session(sqlite_engine) as session:
+        survey = session.exec(select(Survey)).one()
+        assert (survey.score, survey.comment) == (5, "gracias")
+        kept = session.get(Ticket, ticket.id)
+        assert kept is not None and kept.status == "solved"  # an answer does not reopen it
+        answer = session.exec(select(Message).where(Message.message_id == "answer@example.com"))
+        assert answer.one().body_text == "Excelente, gracias"
