@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlmodel import Session, col, select
 
 from cs_console.desk import sync_bodies, sync_parse
@@ -149,6 +150,33 @@ def test_a_body_that_cannot_be_stored_keeps_its_headers_and_says_why(
     assert all("could not be read" not in m.parse_warnings for m in others)
     # Read again (another run with the same results): nothing is pending, nothing changes.
     assert read_bodies(engine, config, items, now=NOW) == 0
+    engine.dispose()
+
+
+def test_a_database_error_leaves_the_bodies_owed(
+    tmp_path: Path, dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database, not the message, is at fault: nothing is given up, the next sync reads them."""
+    _raws, settings = _delivered_for_a_large_sync(dovecot, tmp_path, monkeypatch)
+    engine = _engine(tmp_path / "cs.db")
+
+    def locked(*args: Any, **kw: Any) -> int:
+        raise OperationalError("UPDATE message", {}, Exception("database is locked"))
+
+    with monkeypatch.context() as patch:
+        patch.setattr(sync_bodies, "update_many", locked)
+        first = sync_account(
+            settings, engine, settings.accounts[0], now_fn=lambda: NOW, batch_size=2
+        )
+    assert not first.ok and "database is locked" in first.errors[0]
+    assert len(_pending(engine)) == 5
+    with Session(engine) as session:
+        assert all(
+            "could not be read" not in m.parse_warnings for m in session.exec(select(Message))
+        )
+    again = sync_account(settings, engine, settings.accounts[0], now_fn=lambda: NOW)
+    assert again.ok, again.errors
+    assert _pending(engine) == []
     engine.dispose()
 
 

@@ -21,6 +21,7 @@ A sync stopped in between leaves the pending rows; the next sync of the
 account reads those bodies from the stored raw bytes first
 (:func:`read_owed_bodies`). A message whose body cannot be finished keeps its
 headers and raw bytes and says so in its warnings: it is never retried forever.
+A database error, though, leaves every body owed for the next sync.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ from typing import Any
 from sqlalchemy import Table, delete, func
 from sqlalchemy import select as sa_select
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
 from cs_console.desk.ingest import (
@@ -110,9 +112,13 @@ def read_bodies(
     Messages no longer pending (finished by an earlier run) are skipped. When
     the batch fails, each message is tried alone; one that still fails keeps
     its headers, with the error among its warnings, and is no longer pending.
+    A database error is raised instead: the database, not the message, is at
+    fault, and the messages stay pending for the next sync.
     """
     try:
         return _read(engine, config, items, now=now)
+    except SQLAlchemyError:
+        raise
     except Exception as exc:
         if len(items) == 1:
             _give_up(engine, items[0][0], exc)
@@ -122,6 +128,8 @@ def read_bodies(
     for item in items:
         try:
             done += _read(engine, config, [item], now=now)
+        except SQLAlchemyError:
+            raise
         except Exception as exc:
             log.warning("message %s: its body could not be stored: %r", item[0], exc)
             _give_up(engine, item[0], exc)
