@@ -20,8 +20,8 @@ from datetime import datetime
 from sqlmodel import Session
 
 from cs_console.desk.bulk import BulkRows, set_fields
-from cs_console.desk.sla import ClockEvent, TicketFacts, queue_fields
-from cs_console.desk.ticket_sla import TicketClock
+from cs_console.desk.sla import ClockEvent, TicketFacts
+from cs_console.desk.ticket_sla import TicketClock, sla_columns
 from cs_console.store.models import Direction, Message, Ticket, TicketEvent, TicketTag
 
 __all__ = ["evaluate_new_tickets"]
@@ -89,14 +89,6 @@ def evaluate_new_tickets(
             tags=frozenset(tags[ticket_id]),
             events=sorted([*statuses[ticket_id], *messages[ticket_id]], key=lambda e: e.at),
         )
-        fields = queue_fields(clock.engine.evaluate(facts, now=now))
-        values = {
-            "first_reply_due": fields.first_reply_due,
-            "next_reply_due": fields.next_reply_due,
-            "resolution_due": fields.resolution_due,
-            "sla_due_at": fields.earliest_due,
-            "sla_breached": fields.breached,
-        }
-        set_fields(rows, ticket, values)
+        set_fields(rows, ticket, sla_columns(clock.engine.evaluate(facts, now=now)))
         done.add(ticket_id)
     return done

@@ -28,7 +28,7 @@ from sqlalchemy import Table
 from sqlalchemy.orm import make_transient_to_detached
 from sqlmodel import Session, SQLModel
 
-from cs_console.store.bulk_sql import insert_many
+from cs_console.store.bulk_sql import insert_many, scalar_defaults
 from cs_console.store.models import (
     Attachment,
     Customer,
@@ -170,30 +170,15 @@ def keep(session: Session, obj: SQLModel) -> None:
         session.add(obj)
 
 
-_DEFAULTS: dict[str, dict[str, Any]] = {}
-
-
 def _complete(table: Table, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Every row with the same keys (executemany needs them), missing ones at their defaults."""
     keys: set[str] = set()
     for row in rows:
         keys.update(row)
-    defaults = _defaults(table)
     if all(len(row) == len(keys) for row in rows):
         return rows
+    defaults = scalar_defaults(table)
     return [{key: row[key] if key in row else defaults.get(key) for key in keys} for row in rows]
-
-
-def _defaults(table: Table) -> dict[str, Any]:
-    found = _DEFAULTS.get(table.name)
-    if found is None:
-        found = {}
-        for column in table.columns:
-            default = column.default
-            if default is not None and getattr(default, "is_scalar", False):
-                found[column.name] = default.arg  # type: ignore[attr-defined]
-        _DEFAULTS[table.name] = found
-    return found
 
 
 _FIELD_DEFAULTS: dict[type[Any], tuple[dict[str, Any], dict[str, Any]]] = {}

@@ -62,7 +62,7 @@ from cs_console.desk.tickets import (
     tags_of,
 )
 from cs_console.errors import DeskError
-from cs_console.i18n import _
+from cs_console.i18n import _, normalize_language
 from cs_console.mail.automation import classify_automated
 from cs_console.mail.parse import ParsedMessage, parse_headers, parse_message
 from cs_console.store.attachments import store_blob
@@ -700,7 +700,7 @@ def _new_ticket(
         "channel": channel,
         "category": decision.category,
         "priority": decision.priority,
-        "language": language if language in ("es", "en") else None,
+        "language": normalize_language(language),
         "account": account,
         "assignee_id": assignee_id,
         "follow_up_of_id": follow_up_of.id if follow_up_of else None,
@@ -798,7 +798,9 @@ def acknowledge_new_ticket(
     settings = config.autoreply
     if not acknowledgement_may_be_due(config, received_at=received_at, now=now):
         return False
-    if customer.blocked or config.calendars is None:
+    calendars = config.calendars
+    assert calendars is not None  # acknowledgement_may_be_due said no without them
+    if customer.blocked:
         return False
     if customer.email in config.own_addresses or customer.email == UNKNOWN_SENDER:
         return False
@@ -822,7 +824,7 @@ def acknowledge_new_ticket(
         tags = tags_of(session, ticket.id)
     expected = expected_answer(
         config.sla,
-        config.calendars,
+        calendars,
         priority=ticket.priority,
         category=ticket.category,
         channel=ticket.channel,
@@ -838,7 +840,7 @@ def acknowledge_new_ticket(
         from_name=account_settings.display_name,
         language=language,
         expected=expected,
-        business=config.calendars.business,
+        business=calendars.business,
         received_at=received_at,
         now=now,
         in_reply_to=parsed.message_id if parsed else None,

@@ -46,9 +46,10 @@ from cs_console.desk.ingest import (
     store_attachments,
 )
 from cs_console.desk.ingest_batch import BatchLookups, flush_batch
-from cs_console.desk.sla import queue_fields
 from cs_console.desk.sync_parse import BatchParser, OwedBody, Prepared
+from cs_console.desk.ticket_sla import sla_columns
 from cs_console.desk.tickets import get_or_create_agent, normalize_tag
+from cs_console.i18n import normalize_language
 from cs_console.store.bulk_sql import update_many
 from cs_console.store.models import (
     Customer,
@@ -297,8 +298,8 @@ def _route(
         ticket["category"] = decision.category
     if ticket["priority"] == unrouted.priority:
         ticket["priority"] = decision.priority
-    language = prepared.parsed.language
-    if ticket["language"] is None and language in ("es", "en"):
+    language = normalize_language(prepared.parsed.language)
+    if ticket["language"] is None and language:
         ticket["language"] = language
     if decision.assignee and ticket["assignee_id"] is None:
         ticket["assignee_id"] = get_or_create_agent(session, decision.assignee, now=now).id
@@ -351,12 +352,7 @@ def _evaluate_sla(
     views = [_TicketRow(row) for row in tickets.values()]
     facts = config.clock.facts_many(session, views)
     for ticket_id, row in tickets.items():
-        fields = queue_fields(config.clock.engine.evaluate(facts[ticket_id], now=now))
-        row["first_reply_due"] = fields.first_reply_due
-        row["next_reply_due"] = fields.next_reply_due
-        row["resolution_due"] = fields.resolution_due
-        row["sla_due_at"] = fields.earliest_due
-        row["sla_breached"] = fields.breached
+        row.update(sla_columns(config.clock.engine.evaluate(facts[ticket_id], now=now)))
 
 
 def _acknowledge(

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -169,13 +169,21 @@ class TicketClock:
             last_id = rows[-1].id or last_id
 
 
-def _store(ticket: Ticket, sla: TicketSla) -> None:
+def sla_columns(sla: TicketSla) -> dict[str, Any]:
+    """The ticket's cached SLA columns for ``sla``, by column name."""
     fields = queue_fields(sla)
-    ticket.first_reply_due = fields.first_reply_due
-    ticket.next_reply_due = fields.next_reply_due
-    ticket.resolution_due = fields.resolution_due
-    ticket.sla_due_at = fields.earliest_due
-    ticket.sla_breached = fields.breached
+    return {
+        "first_reply_due": fields.first_reply_due,
+        "next_reply_due": fields.next_reply_due,
+        "resolution_due": fields.resolution_due,
+        "sla_due_at": fields.earliest_due,
+        "sla_breached": fields.breached,
+    }
+
+
+def _store(ticket: Ticket, sla: TicketSla) -> None:
+    for name, value in sla_columns(sla).items():
+        setattr(ticket, name, value)
 
 
 def mark_breaches(session: Session, *, now: datetime) -> int:

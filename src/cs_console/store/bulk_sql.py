@@ -17,11 +17,12 @@ from typing import Any
 from sqlalchemy import Table, bindparam, insert, update
 from sqlalchemy.engine import Connection
 
-__all__ = ["insert_many", "update_many"]
+__all__ = ["insert_many", "scalar_defaults", "update_many"]
 
 _Processor = Callable[[Any], Any] | None
 _PlanKey = tuple[str, str, tuple[str, ...], tuple[str, ...]]
 _PLANS: dict[_PlanKey, tuple[str, list[_Processor]]] = {}
+_DEFAULTS: dict[str, tuple[dict[str, Any], frozenset[str]]] = {}
 
 
 def _plan(
@@ -73,19 +74,37 @@ def insert_many(connection: Connection, table: Table, rows: Sequence[dict[str, A
     )
 
 
-def _defaults(table: Table, given: tuple[str, ...]) -> dict[str, Any]:
-    """The scalar defaults of the columns the rows leave out, as Core's INSERT would apply."""
-    found: dict[str, Any] = {}
-    for column in table.columns:
-        if column.key in given:
-            continue
-        default = column.default
-        if default is None:
-            continue
-        if not getattr(default, "is_scalar", False):
-            raise ValueError(f"{table.name}.{column.key} has a computed default: give its value")
-        found[column.key] = default.arg  # type: ignore[attr-defined]
+def _column_defaults(table: Table) -> tuple[dict[str, Any], frozenset[str]]:
+    """The table's scalar column defaults, and the columns whose default is computed."""
+    found = _DEFAULTS.get(table.name)
+    if found is None:
+        scalar: dict[str, Any] = {}
+        computed: set[str] = set()
+        for column in table.columns:
+            default = column.default
+            if default is None:
+                continue
+            if getattr(default, "is_scalar", False):
+                scalar[column.key] = default.arg  # type: ignore[attr-defined]
+            else:
+                computed.add(column.key)
+        found = _DEFAULTS[table.name] = (scalar, frozenset(computed))
     return found
+
+
+def scalar_defaults(table: Table) -> dict[str, Any]:
+    """The table's columns that have a fixed default, with it (do not change the dict)."""
+    return _column_defaults(table)[0]
+
+
+def _defaults(table: Table, given: tuple[str, ...]) -> dict[str, Any]:
+    """The defaults of the columns the rows leave out, as Core's INSERT would apply them."""
+    scalar, computed = _column_defaults(table)
+    missing = computed.difference(given)
+    if missing:
+        name = sorted(missing)[0]
+        raise ValueError(f"{table.name}.{name} has a computed default: give its value")
+    return {key: value for key, value in scalar.items() if key not in given}
 
 
 def update_many(
