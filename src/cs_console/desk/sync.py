@@ -39,7 +39,7 @@ from __future__ import annotations
 import logging
 from collections import deque
 from collections.abc import Callable
-from contextlib import ExitStack
+from contextlib import ExitStack, nullcontext
 from datetime import datetime, timedelta
 
 from filelock import FileLock, Timeout
@@ -50,6 +50,7 @@ from sqlmodel import Session, col, select
 
 from cs_console.clock import utcnow
 from cs_console.config import AccountSettings, Settings
+from cs_console.desk.gc_tuning import bulk_gc
 from cs_console.desk.ingest import IngestConfig
 from cs_console.desk.sync_batch import ingest_batch
 from cs_console.desk.sync_bodies import (
@@ -60,6 +61,7 @@ from cs_console.desk.sync_bodies import (
 )
 from cs_console.desk.sync_lease import DEFAULT_LEASE, AccountLease
 from cs_console.desk.sync_parse import (
+    POOL_MIN_MESSAGES,
     BatchParser,
     FetchedBatch,
     MailboxRef,
@@ -417,12 +419,14 @@ def _sync_folder(
         credential = as_credential(get_password(account))
         return MailboxRef(imap_endpoint(account), credential, folder, uidvalidity)
 
-    with (
-        BatchParser(
-            context, total=total, router=config.router, workers=parse_workers, mailbox=mailbox
-        ) as parser,
-        ExitStack() as stack,
-    ):
+    with ExitStack() as stack:
+        if total >= POOL_MIN_MESSAGES:
+            stack.enter_context(bulk_gc())  # before the parser processes fork: they inherit it
+        parser = stack.enter_context(
+            BatchParser(
+                context, total=total, router=config.router, workers=parse_workers, mailbox=mailbox
+            )
+        )
         # A sync large enough for worker processes records its messages from their
         # headers, so the tickets are in the queue sooner, and reads the bodies after.
         bodies: BodyReader | None = None
@@ -505,7 +509,10 @@ def _finish_owed_bodies(
         return
     log.info("%s/%s: reading %d message bodies left by an earlier sync", account.name, folder, owed)
     context = PrepareContext(config.attachments_dir, config.routing)
-    with BatchParser(context, total=owed, router=config.router, workers=parse_workers) as parser:
+    with (
+        bulk_gc() if owed >= POOL_MIN_MESSAGES else nullcontext(),
+        BatchParser(context, total=owed, router=config.router, workers=parse_workers) as parser,
+    ):
         read_owed_bodies(
             engine, config, parser.prepare, account=account.name, folder=folder, now_fn=now_fn
         )

@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import TypeVar
 
 from cs_console.desk.dedupe import dedupe_hash
+from cs_console.desk.gc_tuning import tune_worker_gc
 from cs_console.desk.orphans import exit_with_parent
 from cs_console.desk.routing import (
     Router,
@@ -235,6 +236,7 @@ def _start_worker(
     ``parent`` is the sync's process id: a worker whose sync is killed exits too.
     """
     global _WORKER
+    tune_worker_gc()
     _WORKER = _Worker(context, Router(context.routing), mailbox)
     if parent is not None:
         exit_with_parent(parent)
