@@ -3,6 +3,7 @@ tickets already in a session. Remembering changes no result."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import stat
@@ -22,7 +23,7 @@ from cs_console.desk.tickets import (
     record_event,
 )
 from cs_console.i18n import DEFAULT_LANGUAGE, set_language
-from cs_console.store.attachments import blob_path, read_blob, store_blob
+from cs_console.store.attachments import blob_path, read_blob, store_blob, stored_blob_path
 from cs_console.store.models import Ticket
 
 
@@ -66,7 +67,7 @@ def test_the_whole_attachments_folder_removed_between_two_stores_is_made_again_p
     assert read_blob(root, digest) == b"foto.jpg"
     path = blob_path(root, digest)
     assert _mode(path) == 0o600
-    for level in (path.parent, path.parent.parent, root, root.parent):
+    for level in (path.parent, root, root.parent):
         assert _mode(level) == 0o700, level
 
 
@@ -78,9 +79,26 @@ def test_many_blobs_share_their_folders_and_each_folder_is_private(
     for n, digest in enumerate(digests):
         assert read_blob(root, digest) == f"adjunto {n}".encode()
     folders = [p for p in root.rglob("*") if p.is_dir()]
-    assert len({blob_path(root, d).parent.parent for d in digests}) < len(digests)
+    assert len({blob_path(root, d).parent for d in digests}) < len(digests)
+    assert {folder.parent for folder in folders} == {root}  # one level of hash folders
     assert all(_mode(folder) == 0o700 for folder in [root, *folders])
     assert all(_mode(blob_path(root, d)) == 0o600 for d in digests)
+
+
+def test_a_file_stored_under_the_earlier_two_level_layout_is_still_found(
+    tmp_path: Path,
+) -> None:
+    root = tmp_path / "attachments"
+    digest = hashlib.sha256(b"albaran.pdf").hexdigest()
+    legacy = root / digest[:2] / digest[2:4] / digest
+    legacy.parent.mkdir(parents=True)
+    legacy.write_bytes(b"albaran.pdf")
+    assert stored_blob_path(root, digest) == legacy
+    assert read_blob(root, digest) == b"albaran.pdf"
+    assert store_blob(root, b"albaran.pdf") == digest
+    assert not blob_path(root, digest).exists()  # not stored twice
+    fresh = store_blob(root, b"otro.pdf")
+    assert stored_blob_path(root, fresh) == blob_path(root, fresh) == root / fresh[:2] / fresh
 
 
 # -- parsed durations ----------------------------------------------------------------------------

@@ -46,7 +46,7 @@ def test_attachments_are_stored_by_hash(dovecot: Dovecot, engine: Engine, tmp_pa
     with Session(engine) as session:
         att = session.exec(select(Attachment)).one()
     assert "/" not in att.filename and ".." not in att.filename.split(".")[0:1]
-    path = settings.attachments_dir / att.sha256[:2] / att.sha256[2:4] / att.sha256
+    path = settings.attachments_dir / att.sha256[:2] / att.sha256
     assert path.read_bytes() == b"%PDF-1.4 data"
     assert path.stat().st_mode & 0o777 == 0o600
     assert [m.new_text.strip() for m in messages(engine)] == ["Hola, tengo una pregunta."]

@@ -25,7 +25,7 @@ from cs_console.desk import drafts, queue, ticket_view, tickets
 from cs_console.desk.queue import QueueFilter, QueueKey, QueueRow
 from cs_console.errors import DeskError
 from cs_console.i18n import _
-from cs_console.store.attachments import blob_path
+from cs_console.store.attachments import stored_blob_path
 from cs_console.store.engine import session_scope
 from cs_console.store.models import Agent, Ticket
 from cs_console.textsafe import safe_filename
@@ -231,7 +231,7 @@ class DeskGateway:
     # -- attachments
 
     def attachment_source(self, sha256: str) -> Path:
-        return blob_path(self.settings.attachments_dir, sha256)
+        return stored_blob_path(self.settings.attachments_dir, sha256)
 
     def save_attachment(self, sha256: str, filename: str, folder: Path) -> Path:
         """Copy an attachment into ``folder`` under a safe name that stays inside it.
