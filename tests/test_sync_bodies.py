@@ -18,10 +18,18 @@ from cs_console.desk.routing import Router, RoutingSettings
 from cs_console.desk.sync import sync_account
 from cs_console.desk.sync_bodies import read_bodies
 from cs_console.desk.sync_parse import OwedBody, PrepareContext, prepare, prepare_head
+from cs_console.desk.ticket_sla import sla_columns
 from cs_console.desk.ticket_view import load_ticket_view
+from cs_console.desk.tickets import set_priority
 from cs_console.store.engine import make_engine
 from cs_console.store.migrate import upgrade
-from cs_console.store.models import Message, MessageBodyPending, MessageRaw, OutboxItem
+from cs_console.store.models import (
+    Message,
+    MessageBodyPending,
+    MessageRaw,
+    OutboxItem,
+    Ticket,
+)
 from tests.rig.dovecot import Dovecot
 from tests.test_ingest_bulk import MIDS, QUERIES, _corpus, _snapshot
 from tests.test_sync_support import NOW, settings_for
@@ -113,6 +121,39 @@ def test_bodies_a_stopped_sync_left_are_read_by_the_next_one(
         assert acks  # the corpus has customers owed an acknowledgement
     engine.dispose()
     single.dispose()
+
+
+def test_what_an_agent_changed_before_the_bodies_are_read_is_kept(
+    dovecot: Dovecot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The body routes what nobody set: an agent's priority stays, the category is routed."""
+    _raws, settings = _delivered_for_a_large_sync(dovecot, tmp_path, monkeypatch)
+    engine = _engine(tmp_path / "cs.db")
+    with monkeypatch.context() as patch:
+        patch.setattr(sync_bodies, "read_bodies", lambda *a, **k: 0)  # leave them all owed
+        sync_account(settings, engine, settings.accounts[0], now_fn=lambda: NOW, batch_size=2)
+    with Session(engine, expire_on_commit=False) as session:
+        ticket = session.exec(select(Ticket).where(Ticket.subject == "Devolución")).one()
+        assert (ticket.category, ticket.priority) == ("other", "normal")  # not routed yet
+        set_priority(session, ticket, "urgent", now=NOW + timedelta(minutes=1))
+        session.commit()
+        changed_version = ticket.version
+    again = sync_account(settings, engine, settings.accounts[0], now_fn=lambda: NOW)
+    assert again.ok, again.errors
+    assert _pending(engine) == []
+    clock = IngestConfig.from_settings(settings).clock
+    assert clock is not None
+    with Session(engine) as session:
+        read = session.get(Ticket, ticket.id)
+        assert read is not None
+        assert read.priority == "urgent"  # the agent's
+        assert read.category == "returns"  # routed from the body ("Quiero devolver")
+        assert read.version > changed_version
+        # The SLA columns are those of the urgent, returns ticket it now is.
+        expected = sla_columns(clock.evaluate(session, read, now=NOW))
+        assert {name: getattr(read, name) for name in expected} == expected
+        assert read.sla_due_at is not None
+    engine.dispose()
 
 
 def test_a_body_that_cannot_be_stored_keeps_its_headers_and_says_why(

@@ -27,15 +27,15 @@ A database error, though, leaves every body owed for the next sync.
 from __future__ import annotations
 
 import logging
-from collections import deque
-from collections.abc import Callable, Sequence
+from collections import defaultdict, deque
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Table, delete, func
 from sqlalchemy import select as sa_select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import Session, col, select
 
@@ -185,13 +185,7 @@ def _read(
             flush_batch(session)
             if config.clock is not None:
                 _evaluate_sla(session, config, tickets, now)
-            changed = [row for row in tickets.values() if _changed(row)]
-            if changed:
-                params = [
-                    (*(row[name] for name in _WRITTEN), row["id"], row["_loaded"]["version"])
-                    for row in changed
-                ]
-                update_many(connection, _TICKET, _WRITTEN, ("id", "version"), params)
+            _write_tickets(connection, tickets.values())
             for ticket_id, prepared in greet:
                 _acknowledge(session, config, lookups, ticket_id, prepared, now)
             flush_batch(session)
@@ -258,9 +252,28 @@ def _ticket_rows(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
     return found
 
 
-def _changed(row: dict[str, Any]) -> bool:
+def _changed(row: dict[str, Any]) -> tuple[str, ...]:
+    """The columns of a ticket's row that differ from what was loaded."""
     loaded = row["_loaded"]
-    return any(row[name] != loaded[name] for name in _WRITTEN)
+    return tuple(name for name in _WRITTEN if row[name] != loaded[name])
+
+
+def _write_tickets(connection: Connection, rows: Iterable[dict[str, Any]]) -> None:
+    """UPDATE the tickets that changed, only their changed columns (one executemany per set).
+
+    An UPDATE rewrites the entry of every index on a column it sets, changed
+    or not: setting all the columns this step may change cost twice the
+    bodies' UPDATE (the tickets' indexes on creation time, assignee and last
+    activity). The version guard keeps an agent's change made meanwhile.
+    """
+    by_columns: dict[tuple[str, ...], list[tuple[object, ...]]] = defaultdict(list)
+    for row in rows:
+        columns = _changed(row)
+        if columns:
+            values = (*(row[name] for name in columns), row["id"], row["_loaded"]["version"])
+            by_columns[columns].append(values)
+    for columns, params in by_columns.items():
+        update_many(connection, _TICKET, columns, ("id", "version"), params)
 
 
 def _tags(session: Session, ticket_ids: list[int]) -> dict[int, list[str]]:
