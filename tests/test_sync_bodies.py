@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -258,6 +259,61 @@ def test_the_body_reader_stores_the_oldest_batches_once_too_many_or_too_large_wa
         assert stored == [[1, 2]]
     assert stored == [[1, 2]]  # closed: what waited stays owed for the next sync
     engine.dispose()
+
+
+class _Handed:
+    """Bodies handed to the parser, done when the test says so."""
+
+    def __init__(self, items: Sequence[OwedBody], spread: bool) -> None:
+        self.items = list(items)
+        self.ids = [item.row_id for item in items]
+        self.spread = spread
+        self.finished = False
+
+    def done(self) -> bool:
+        return self.finished
+
+    def __call__(self) -> list[sync_parse.Prepared]:
+        return [item.head for item in self.items]
+
+
+class _RecordingParser:
+    def __init__(self) -> None:
+        self.handed: list[_Handed] = []
+
+    def prepare_bodies(self, items: Sequence[OwedBody], *, spread: bool = True) -> _Handed:
+        handed = _Handed(items, spread)
+        self.handed.append(handed)
+        return handed
+
+
+def test_while_headers_are_recorded_one_batch_of_bodies_is_parsed_at_a_time(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One worker parses bodies meanwhile, the next batch once it is done; then all at once."""
+    monkeypatch.setattr(sync_bodies, "read_bodies", lambda engine, config, items, **kw: len(items))
+    config = IngestConfig(own_addresses=frozenset(), accounts={}, attachments_dir=tmp_path)
+    raws = _corpus()
+    parser = _RecordingParser()
+    reader = sync_bodies.BodyReader(
+        _engine(tmp_path / "cs.db"),
+        config,
+        parser,  # type: ignore[arg-type]
+        now_fn=lambda: NOW,
+    )
+    reader.owe([_owed(1, raws[0]), _owed(2, raws[1])])
+    reader.owe([_owed(3, raws[2])])
+    assert [(h.ids, h.spread) for h in parser.handed] == [([1, 2], False)]  # the next waits
+    parser.handed[0].finished = True
+    reader.owe([_owed(4, raws[3])])
+    assert [(h.ids, h.spread) for h in parser.handed] == [([1, 2], False), ([3], False)]
+    assert reader.finish() == 4
+    # The sync's headers are all recorded: what was not handed over goes split among workers.
+    assert [(h.ids, h.spread) for h in parser.handed] == [
+        ([1, 2], False),
+        ([3], False),
+        ([4], True),
+    ]
 
 
 def test_a_sync_fetches_far_ahead_only_while_the_batches_are_small() -> None:

@@ -46,7 +46,7 @@ from cs_console.desk.ingest import (
     store_attachments,
 )
 from cs_console.desk.ingest_batch import BatchLookups, flush_batch
-from cs_console.desk.sync_parse import BatchParser, OwedBody, Prepared
+from cs_console.desk.sync_parse import BatchParser, OwedBody, Parsing, Prepared
 from cs_console.desk.ticket_sla import sla_columns
 from cs_console.desk.tickets import get_or_create_agent, normalize_tag
 from cs_console.i18n import normalize_language
@@ -466,6 +466,15 @@ def read_owed_bodies(
         done += read_bodies(engine, config, items, now=now_fn())
 
 
+@dataclass
+class _Waiting:
+    """A batch's bodies waiting to be stored; ``parsing`` once handed to the parser."""
+
+    bodies: list[OwedBody]
+    size: int  # bytes of raw messages
+    parsing: Parsing | None = None
+
+
 class BodyReader:
     """Has the bodies a sync owes parsed in the background and stores them, oldest first.
 
@@ -474,6 +483,12 @@ class BodyReader:
     and stores the oldest ones once more than :data:`BODIES_BEHIND` batches
     (or :data:`BODIES_MAX_BYTES` of raw messages) wait, :meth:`finish` stores
     the rest. Closed before that, what waits stays owed in the database.
+
+    While the sync is still recording headers, one batch of bodies at a time
+    is parsed, by one worker: the other fetches ahead, and the sync's own
+    process keeps a core to itself, so the tickets reach the queue sooner
+    (about 6% in ``benchmarks/sync_first_run.py``) and the bodies are done
+    as soon. From :meth:`finish` on, every batch is split among the workers.
     """
 
     def __init__(
@@ -494,7 +509,7 @@ class BodyReader:
         self.on_stored = on_stored  # called with (bodies stored, bodies owed so far)
         self.behind = behind
         self.max_bytes = max_bytes
-        self.waiting: deque[tuple[list[int], int, Callable[[], list[Prepared]]]] = deque()
+        self.waiting: deque[_Waiting] = deque()
         self.waiting_bytes = 0
         self.done = 0
         self.owed = 0
@@ -502,11 +517,11 @@ class BodyReader:
     def owe(self, bodies: list[OwedBody]) -> None:
         """Queue the bodies of a batch just recorded."""
         if bodies:
-            ids = [item.row_id for item in bodies]
             size = sum(len(item.raw) for item in bodies)
             self.owed += len(bodies)
-            self.waiting.append((ids, size, self.parser.prepare_bodies(bodies)))
+            self.waiting.append(_Waiting(bodies, size))
             self.waiting_bytes += size
+        self._hand_over(spread=False)
         while len(self.waiting) > self.behind or (
             len(self.waiting) > 1 and self.waiting_bytes > self.max_bytes
         ):
@@ -514,14 +529,32 @@ class BodyReader:
 
     def finish(self) -> int:
         """Store every body still waiting; returns how many this reader stored."""
+        self._hand_over(spread=True)
         while self.waiting:
             self._store_oldest()
         return self.done
 
+    def _hand_over(self, *, spread: bool) -> None:
+        """Give the parser the waiting batches, oldest first: all (``spread``) or the next one.
+
+        Without ``spread`` a batch goes to one worker, and only once the
+        worker has finished the one before.
+        """
+        for batch in self.waiting:
+            if batch.parsing is None:
+                batch.parsing = self.parser.prepare_bodies(batch.bodies, spread=spread)
+                if not spread:
+                    return
+            elif not spread and not batch.parsing.done():
+                return
+
     def _store_oldest(self) -> None:
-        ids, size, parsing = self.waiting.popleft()
-        self.waiting_bytes -= size
-        items = list(zip(ids, parsing(), strict=True))
+        batch = self.waiting.popleft()
+        self.waiting_bytes -= batch.size
+        if batch.parsing is None:  # about to be waited for: every worker on it
+            batch.parsing = self.parser.prepare_bodies(batch.bodies)
+        ids = [item.row_id for item in batch.bodies]
+        items = list(zip(ids, batch.parsing(), strict=True))
         self.done += read_bodies(self.engine, self.config, items, now=self.now_fn())
         if self.on_stored is not None:
             self.on_stored(self.done, self.owed)

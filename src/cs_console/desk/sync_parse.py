@@ -63,6 +63,7 @@ __all__ = [
     "FetchedBatch",
     "MailboxRef",
     "OwedBody",
+    "Parsing",
     "PrepareContext",
     "Prepared",
     "StoredFile",
@@ -331,6 +332,38 @@ def default_workers() -> int:
     return max(1, min(2, os.cpu_count() or 1))
 
 
+class Parsing:
+    """Prepared messages on their way from the workers; calling it waits for them.
+
+    Without futures (no pool, or the workers not ready) the messages are
+    prepared in this process when they are asked for. A pool that breaks
+    meanwhile is given up (``give_up``) and the messages prepared here.
+    """
+
+    def __init__(
+        self,
+        futures: list[Future[list[Prepared]]],
+        here: Callable[[], list[Prepared]],
+        give_up: Callable[[], None],
+    ) -> None:
+        self.futures = futures
+        self.here = here
+        self.give_up = give_up
+
+    def done(self) -> bool:
+        """Whether the workers have finished (always, when the work is done here on demand)."""
+        return all(future.done() for future in self.futures)
+
+    def __call__(self) -> list[Prepared]:
+        if not self.futures:
+            return self.here()
+        try:
+            return [item for future in self.futures for item in future.result()]
+        except BrokenProcessPool:
+            self.give_up()
+            return self.here()
+
+
 class BatchParser:
     """Prepares batches (:func:`prepare`), in a process pool when ``total`` is large enough.
 
@@ -380,37 +413,35 @@ class BatchParser:
             # One task per worker starts them all now; each is ready once its task is done.
             self._starting = [self.pool.submit(_ready) for _ in range(count)]
 
-    def prepare(self, raws: Sequence[bytes]) -> Callable[[], list[Prepared]]:
-        """Start :func:`prepare_all` of ``raws``; the function returned gives the results."""
+    def prepare(self, raws: Sequence[bytes]) -> Parsing:
+        """Start :func:`prepare_all` of ``raws``; calling the result gives the results."""
         here = lambda: prepare_all(raws, self.context, self.router)  # noqa: E731
         return self._in_pool(_prepare_in_worker, raws, here)
 
-    def prepare_bodies(self, owed: Sequence[OwedBody]) -> Callable[[], list[Prepared]]:
-        """Start :func:`prepare_body` of each of ``owed``; the function returned gives them."""
+    def prepare_bodies(self, owed: Sequence[OwedBody], *, spread: bool = True) -> Parsing:
+        """Start :func:`prepare_body` of each of ``owed``; calling the result gives them.
+
+        With ``spread`` the work is split among the workers; without, one worker
+        takes it all and the others stay free for what else is asked of them.
+        """
         here = lambda: [prepare_body(item, self.context, self.router) for item in owed]  # noqa: E731
-        return self._in_pool(_prepare_bodies_in_worker, owed, here)
+        return self._in_pool(_prepare_bodies_in_worker, owed, here, parts=None if spread else 1)
 
     def _in_pool(
         self,
         task: Callable[[list[T]], list[Prepared]],
         items: Sequence[T],
         here: Callable[[], list[Prepared]],
-    ) -> Callable[[], list[Prepared]]:
+        *,
+        parts: int | None = None,
+    ) -> Parsing:
         """``task`` over ``items`` in the workers, or ``here`` (no pool, not ready, broken)."""
         if self.pool is None or len(items) < 2 or not self._ready():
-            return here
-        futures = self._submit(task, items)
+            return Parsing([], here, self._give_up)
+        futures = self._submit(task, items, parts=parts)
         if futures is None:
-            return here
-
-        def result() -> list[Prepared]:
-            try:
-                return [item for future in futures for item in future.result()]
-            except BrokenProcessPool:
-                self._give_up()
-                return here()
-
-        return result
+            return Parsing([], here, self._give_up)
+        return Parsing(futures, here, self._give_up)
 
     def fetch(
         self,
@@ -455,13 +486,15 @@ class BatchParser:
 
         return result
 
-    def _submit(self, task: Callable[[list[T]], R], items: Sequence[T]) -> list[Future[R]] | None:
-        """``task`` over ``items`` split in one part per worker; None if the pool is broken."""
+    def _submit(
+        self, task: Callable[[list[T]], R], items: Sequence[T], *, parts: int | None = None
+    ) -> list[Future[R]] | None:
+        """``task`` over ``items`` in ``parts`` (default one per worker); None if the pool broke."""
         assert self.pool is not None
-        size = -(-len(items) // self.workers)
-        parts = [list(items[i : i + size]) for i in range(0, len(items), size)]
+        size = -(-len(items) // (parts or self.workers))
+        pieces = [list(items[i : i + size]) for i in range(0, len(items), size)]
         try:
-            return [self.pool.submit(task, part) for part in parts]
+            return [self.pool.submit(task, piece) for piece in pieces]
         except (BrokenProcessPool, RuntimeError):
             self._give_up()
             return None
