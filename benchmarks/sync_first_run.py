@@ -35,6 +35,13 @@ without.
 Goals: tickets visible within 6x the bare fetch, everything extracted within
 12x, the no-news poll one round trip.
 
+The parser processes' kernel time is mostly the attachment files they
+create. On the test machine creating a file costs about 0.02 ms, and up to
+1 ms for a minute or so after many files were deleted (its disk is mounted
+with ``discard``): a run started right after another one (whose workspace was
+just removed) shows it as a second or more of kernel time and a slower "all
+extracted". Leave the disk a minute between runs.
+
 Run: ``python benchmarks/sync_first_run.py [--messages 10000] [--postgres]
 [--parse-workers N] [--batch-size N] [--runs N]``
 """

@@ -487,7 +487,7 @@ class BodyReader:
     While the sync is still recording headers, one batch of bodies at a time
     is parsed, by one worker: the other fetches ahead, and the sync's own
     process keeps a core to itself, so the tickets reach the queue sooner
-    (about 6% in ``benchmarks/sync_first_run.py``) and the bodies are done
+    (by 8 to 10% in ``benchmarks/sync_first_run.py``) and the bodies are done
     as soon. From :meth:`finish` on, every batch is split among the workers.
     """
 
