@@ -58,6 +58,18 @@ def _delivered_for_a_large_sync(
     return raws, settings_for(tmp_path, dovecot)
 
 
+def _recorded_from_headers(
+    dovecot: Dovecot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> tuple[Engine, Any]:
+    """The corpus synced in batches of two, every body left owed; the database and settings."""
+    _raws, settings = _delivered_for_a_large_sync(dovecot, tmp_path, monkeypatch)
+    engine = _engine(tmp_path / "cs.db")
+    with monkeypatch.context() as patch:
+        patch.setattr(sync_bodies, "read_bodies", lambda *a, **k: 0)  # leave them all owed
+        sync_account(settings, engine, settings.accounts[0], now_fn=lambda: NOW, batch_size=2)
+    return engine, settings
+
+
 def _one_by_one(engine: Engine, settings: Any, raws: list[bytes], arrived: dict[str, Any]) -> None:
     config = IngestConfig.from_settings(settings)
     for raw, mid in zip(raws, MIDS, strict=True):
@@ -128,11 +140,7 @@ def test_what_an_agent_changed_before_the_bodies_are_read_is_kept(
     dovecot: Dovecot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The body routes what nobody set: an agent's priority stays, the category is routed."""
-    _raws, settings = _delivered_for_a_large_sync(dovecot, tmp_path, monkeypatch)
-    engine = _engine(tmp_path / "cs.db")
-    with monkeypatch.context() as patch:
-        patch.setattr(sync_bodies, "read_bodies", lambda *a, **k: 0)  # leave them all owed
-        sync_account(settings, engine, settings.accounts[0], now_fn=lambda: NOW, batch_size=2)
+    engine, settings = _recorded_from_headers(dovecot, tmp_path, monkeypatch)
     with Session(engine, expire_on_commit=False) as session:
         ticket = session.exec(select(Ticket).where(Ticket.subject == "Devolución")).one()
         assert (ticket.category, ticket.priority) == ("other", "normal")  # not routed yet
@@ -160,11 +168,7 @@ def test_what_an_agent_changed_before_the_bodies_are_read_is_kept(
 def test_a_body_that_cannot_be_stored_keeps_its_headers_and_says_why(
     tmp_path: Path, dovecot: Dovecot, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    _raws, settings = _delivered_for_a_large_sync(dovecot, tmp_path, monkeypatch)
-    engine = _engine(tmp_path / "cs.db")
-    with monkeypatch.context() as patch:
-        patch.setattr(sync_bodies, "read_bodies", lambda *a, **k: 0)  # leave them all owed
-        sync_account(settings, engine, settings.accounts[0], now_fn=lambda: NOW, batch_size=2)
+    engine, settings = _recorded_from_headers(dovecot, tmp_path, monkeypatch)
     config = IngestConfig.from_settings(settings)
     context = PrepareContext(config.attachments_dir, config.routing)
     with Session(engine) as session:
