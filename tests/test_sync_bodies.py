@@ -32,6 +32,7 @@ from cs_console.store.models import (
     Ticket,
 )
 from tests.rig.dovecot import Dovecot
+from tests.rig.workspace import account_table
 from tests.test_ingest_bulk import MIDS, QUERIES, _corpus, _snapshot
 from tests.test_sync_support import NOW, settings_for
 
@@ -162,6 +163,50 @@ def test_what_an_agent_changed_before_the_bodies_are_read_is_kept(
         expected = sla_columns(clock.evaluate(session, read, now=NOW))
         assert {name: getattr(read, name) for name in expected} == expected
         assert read.sla_due_at is not None
+    engine.dispose()
+
+
+def test_bodies_owed_to_an_account_renamed_since_are_read_by_the_next_sync(
+    dovecot: Dovecot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No sync of "shop" will come again: the sync of the account it became reads them."""
+    engine, _settings = _recorded_from_headers(dovecot, tmp_path, monkeypatch)
+    assert len(_pending(engine)) == 5
+    renamed = settings_for(tmp_path, dovecot, name="tienda")
+    report = sync_account(renamed, engine, renamed.accounts[0], now_fn=lambda: NOW)
+    assert report.ok, report.errors
+    assert _pending(engine) == []
+    with Session(engine) as session:
+        messages = session.exec(select(Message).where(Message.source_account == "shop")).all()
+    assert len(messages) == 5 and all(m.body_text for m in messages)
+    engine.dispose()
+
+
+def test_bodies_owed_to_a_folder_no_longer_synced_are_read_by_the_accounts_next_sync(
+    dovecot: Dovecot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine, _settings = _recorded_from_headers(dovecot, tmp_path, monkeypatch)
+    with dovecot.client() as client:
+        client.create_folder("Pedidos")
+    moved = settings_for(tmp_path, dovecot, folders=["Pedidos"])
+    report = sync_account(moved, engine, moved.accounts[0], now_fn=lambda: NOW)
+    assert report.ok, report.errors
+    assert _pending(engine) == []
+    engine.dispose()
+
+
+def test_bodies_owed_to_another_configured_account_are_left_to_its_sync(
+    dovecot: Dovecot, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its own sync reads them, under its own lock and lease."""
+    engine, _settings = _recorded_from_headers(dovecot, tmp_path, monkeypatch)
+    both = settings_for(
+        tmp_path,
+        accounts=[account_table(dovecot), account_table(dovecot, name="tienda")],
+    )
+    report = sync_account(both, engine, both.accounts[1], now_fn=lambda: NOW)
+    assert report.ok, report.errors
+    assert len(_pending(engine)) == 5
     engine.dispose()
 
 

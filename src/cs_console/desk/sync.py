@@ -57,6 +57,7 @@ from cs_console.desk.sync_bodies import (
     BODIES_BEHIND,
     BodyReader,
     count_owed_bodies,
+    owed_body_sources,
     read_owed_bodies,
 )
 from cs_console.desk.sync_lease import DEFAULT_LEASE, AccountLease
@@ -270,6 +271,11 @@ def _sync_leased(
                     parse_workers=parse_workers,
                 )
                 report.folders.append(folder_report)
+            try:
+                _finish_orphaned_bodies(settings, engine, account, config, now_fn, parse_workers)
+            except SQLAlchemyError as exc:  # still owed: the next sync tries again
+                log.warning("%s: reading bodies left by earlier syncs: %s", account.name, exc)
+                report.error = report.error or database_trouble(exc)
         finally:
             if own_client:
                 logout_quietly(client)
@@ -366,7 +372,7 @@ def _sync_folder(
     keep_lease: Callable[[], None] | None = None,
     parse_workers: int | None = None,
 ) -> None:
-    _finish_owed_bodies(engine, account, folder, config, now_fn, parse_workers)
+    _finish_owed_bodies(engine, account.name, folder, config, now_fn, parse_workers)
     status = folder_status(client, folder)
     with Session(engine, expire_on_commit=False) as session:
         state = _state(session, account.name, folder)
@@ -497,25 +503,47 @@ def _sync_folder(
 
 def _finish_owed_bodies(
     engine: Engine,
-    account: AccountSettings,
+    account: str,
     folder: str,
     config: IngestConfig,
     now_fn: Callable[[], datetime],
     parse_workers: int | None,
 ) -> None:
     """Read the bodies an earlier sync of the folder recorded the headers of and did not read."""
-    owed = count_owed_bodies(engine, account.name, folder)
+    owed = count_owed_bodies(engine, account, folder)
     if not owed:
         return
-    log.info("%s/%s: reading %d message bodies left by an earlier sync", account.name, folder, owed)
+    log.info("%s/%s: reading %d message bodies left by an earlier sync", account, folder, owed)
     context = PrepareContext(config.attachments_dir, config.routing)
     with (
         bulk_gc() if owed >= POOL_MIN_MESSAGES else nullcontext(),
         BatchParser(context, total=owed, router=config.router, workers=parse_workers) as parser,
     ):
         read_owed_bodies(
-            engine, config, parser.prepare, account=account.name, folder=folder, now_fn=now_fn
+            engine, config, parser.prepare, account=account, folder=folder, now_fn=now_fn
         )
+
+
+def _finish_orphaned_bodies(
+    settings: Settings,
+    engine: Engine,
+    account: AccountSettings,
+    config: IngestConfig,
+    now_fn: Callable[[], datetime],
+    parse_workers: int | None,
+) -> None:
+    """Read the bodies owed to folders that no sync reads any more.
+
+    A large sync stopped between its two steps leaves bodies owed to its
+    folder, and the folder's next sync reads them. When the folder, or its
+    whole account, has left the configuration since, no such sync comes: the
+    sync of ``account`` reads them instead, those of its own former folders
+    and those of accounts no longer configured (renamed or removed).
+    """
+    configured = {other.name for other in settings.accounts}
+    for source, folder in owed_body_sources(engine):
+        if source not in configured or (source == account.name and folder not in account.folders):
+            _finish_owed_bodies(engine, source, folder, config, now_fn, parse_workers)
 
 
 def _after_ingest(

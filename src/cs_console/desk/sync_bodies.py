@@ -69,6 +69,7 @@ __all__ = [
     "BODY_BATCH",
     "BodyReader",
     "count_owed_bodies",
+    "owed_body_sources",
     "read_bodies",
     "read_owed_bodies",
 ]
@@ -407,6 +408,19 @@ def _give_up(engine: Engine, row_id: int, exc: BaseException) -> None:
             delete(MessageBodyPending).where(col(MessageBodyPending.message_id) == row_id)
         )
         session.commit()
+
+
+def owed_body_sources(engine: Engine) -> list[tuple[str, str]]:
+    """The (account, folder) pairs that have messages waiting for their bodies (usually none)."""
+    with Session(engine) as session:
+        if session.exec(select(MessageBodyPending.message_id).limit(1)).first() is None:
+            return []
+        rows = session.exec(
+            select(Message.source_account, Message.source_folder)
+            .join(MessageBodyPending, col(MessageBodyPending.message_id) == col(Message.id))
+            .distinct()
+        ).all()
+    return sorted((a, f) for a, f in rows if a is not None and f is not None)
 
 
 def count_owed_bodies(engine: Engine, account: str, folder: str) -> int:
