@@ -62,11 +62,11 @@ from cs_console.desk.sync_bodies import (
 )
 from cs_console.desk.sync_lease import DEFAULT_LEASE, AccountLease
 from cs_console.desk.sync_parse import (
-    POOL_MIN_MESSAGES,
     BatchParser,
     FetchedBatch,
     MailboxRef,
     PrepareContext,
+    is_large,
 )
 from cs_console.desk.sync_report import FolderReport, ProgressFn, SyncProgress, SyncReport
 from cs_console.errors import CsConsoleError, ImapError
@@ -85,6 +85,7 @@ from cs_console.mail.imap_sync import (
     uid_set,
 )
 from cs_console.secrets import get_password
+from cs_console.store.engine import bulk_writes
 from cs_console.store.models import FolderState
 from cs_console.textsafe import one_line
 
@@ -425,8 +426,11 @@ def _sync_folder(
         credential = as_credential(get_password(account))
         return MailboxRef(imap_endpoint(account), credential, folder, uidvalidity)
 
+    # A large sync records its batches from their headers without checkpoints of the
+    # database's log: the first commit of the bodies, which waits for parsing anyway, makes one.
+    writes = bulk_writes(engine) if is_large(total) else engine
     with ExitStack() as stack:
-        if total >= POOL_MIN_MESSAGES:
+        if is_large(total):
             stack.enter_context(bulk_gc())  # before the parser processes fork: they inherit it
         parser = stack.enter_context(
             BatchParser(
@@ -466,7 +470,7 @@ def _sync_folder(
             heads_ahead.saw(fetched)
             report.fetched += len(fetched)
             stored = ingest_batch(
-                engine,
+                writes,
                 account,
                 folder,
                 uidvalidity,
@@ -516,7 +520,7 @@ def _finish_owed_bodies(
     log.info("%s/%s: reading %d message bodies left by an earlier sync", account, folder, owed)
     context = PrepareContext(config.attachments_dir, config.routing)
     with (
-        bulk_gc() if owed >= POOL_MIN_MESSAGES else nullcontext(),
+        bulk_gc() if is_large(owed) else nullcontext(),
         BatchParser(context, total=owed, router=config.router, workers=parse_workers) as parser,
     ):
         read_owed_bodies(

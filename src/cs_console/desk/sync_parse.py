@@ -68,6 +68,7 @@ __all__ = [
     "Prepared",
     "StoredFile",
     "default_workers",
+    "is_large",
     "parse_all",
     "prepare",
     "prepare_all",
@@ -83,6 +84,11 @@ R = TypeVar("R")
 
 POOL_MIN_MESSAGES = 1000  # fewer new messages than this are parsed inline
 WORKER_NICENESS = 10  # the parser processes yield the CPU to the writer
+
+
+def is_large(total: int) -> bool:
+    """Whether ``total`` new messages are worth parser processes (a first sync, a backlog)."""
+    return total >= POOL_MIN_MESSAGES
 
 
 def parse_all(raws: Sequence[bytes]) -> list[ParsedMessage]:
