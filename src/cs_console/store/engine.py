@@ -42,8 +42,10 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     # breaks SAVEPOINTs; turn it off and let ``_sqlite_begin`` start transactions.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
+    # The busy timeout first: switching to WAL takes a lock, which another process may hold
+    # (creating the database, for one), and without the timeout that fails at once.
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
