@@ -11,8 +11,9 @@ with or without these lookups.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy import select as sa_select
 from sqlalchemy import text
@@ -35,13 +36,18 @@ from cs_console.store.models import (
 if TYPE_CHECKING:
     from cs_console.desk.ingest import IngestConfig
 
-__all__ = ["BatchLookups", "IdAllocator", "flush_batch"]
+__all__ = ["IN_CHUNK", "BatchLookups", "IdAllocator", "flush_batch", "in_chunks"]
 
 _OPEN_VALUES = frozenset(s.value for s in OPEN_STATUSES)
 
+IN_CHUNK = 400  # values per ``IN (...)`` list: well under every driver's parameter limit
 
-def _chunked(values: list[str], size: int = 400) -> list[list[str]]:
-    return [values[i : i + size] for i in range(0, len(values), size)]
+V = TypeVar("V")
+
+
+def in_chunks(values: Sequence[V], size: int = IN_CHUNK) -> list[list[V]]:
+    """``values`` in lists of at most ``size``, for one ``IN (...)`` query each."""
+    return [list(values[i : i + size]) for i in range(0, len(values), size)]
 
 
 class IdAllocator:
@@ -136,7 +142,7 @@ class BatchLookups(ThreadLookup):
         mids = sorted({p.message_id[:998] for p, _ in items if p.message_id})
         refs = sorted({r for p, _ in items for r in (*p.in_reply_to, *p.references) if r})
         no_mid_hashes = [h for p, h in items if not p.message_id]
-        for chunk in _chunked(sorted(set(mids) | set(refs))):
+        for chunk in in_chunks(sorted(set(mids) | set(refs))):
             rows = session.execute(
                 sa_select(  # type: ignore[call-overload]
                     Message.message_id,
@@ -163,7 +169,7 @@ class BatchLookups(ThreadLookup):
                 self.ours.add(mid.strip("<>"))
                 if ticket_id is not None:
                     self.ref_tickets.setdefault(mid.strip("<>"), ticket_id)
-        for chunk in _chunked(no_mid_hashes):
+        for chunk in in_chunks(no_mid_hashes):
             rows3 = session.exec(
                 select(
                     Message.content_hash, Message.direction, Message.ticket_id, Message.id
@@ -172,16 +178,14 @@ class BatchLookups(ThreadLookup):
             for digest, direction, ticket_id, row_id in rows3:
                 self.stored.setdefault((None, digest or ""), (direction, ticket_id, row_id))
         senders = sorted({p.sender.address.strip().lower()[:320] for p, _ in items if p.sender})
-        for chunk in _chunked(senders):
+        for chunk in in_chunks(senders):
             for customer in session.exec(select(Customer).where(col(Customer.email).in_(chunk))):
                 self.customers[customer.email] = customer
         self.absent = set(senders) - set(self.customers)
         ticket_ids = sorted(set(self.ref_tickets.values()))
-        for i in range(0, len(ticket_ids), 400):
+        for numbers in in_chunks(ticket_ids):
             # kept: the session's identity map holds its objects only while someone does
-            self.referenced += session.exec(
-                select(Ticket).where(col(Ticket.id).in_(ticket_ids[i : i + 400]))
-            ).all()
+            self.referenced += session.exec(select(Ticket).where(col(Ticket.id).in_(numbers))).all()
         customer_ids = [c.id for c in self.customers.values() if c.id is not None]
         since = earliest - config.threading.subject_window_delta
         for cid in customer_ids:
@@ -195,10 +199,10 @@ class BatchLookups(ThreadLookup):
             if owner is not None and owner.id is not None and key:
                 keys.setdefault(owner.id, set()).add(key)
         alike: list[int] = []
-        for i in range(0, len(customer_ids), 400):
+        for numbers in in_chunks(customer_ids):
             light = session.execute(
                 sa_select(Ticket.id, Ticket.customer_id, Ticket.subject).where(  # type: ignore[call-overload]
-                    col(Ticket.customer_id).in_(customer_ids[i : i + 400]),
+                    col(Ticket.customer_id).in_(numbers),
                     col(Ticket.status).in_([s.value for s in OPEN_STATUSES]),
                     col(Ticket.updated_at) >= since,
                 )
@@ -209,19 +213,17 @@ class BatchLookups(ThreadLookup):
                 if normalize_subject(subject) in keys.get(customer_id, ())
             ]
         alike.sort()
-        for i in range(0, len(alike), 400):
-            for ticket in session.exec(
-                select(Ticket).where(col(Ticket.id).in_(alike[i : i + 400]))
-            ):
+        for numbers in in_chunks(alike):
+            for ticket in session.exec(select(Ticket).where(col(Ticket.id).in_(numbers))):
                 self.open_by_customer[ticket.customer_id].append(ticket)
         checked = set(ticket_ids)
         checked.update(t.id for ts in self.open_by_customer.values() for t in ts if t.id)
         ordered = sorted(checked)
-        for i in range(0, len(ordered), 400):
+        for numbers in in_chunks(ordered):
             self.surveyed.update(
                 session.exec(
                     select(Survey.ticket_id).where(
-                        col(Survey.ticket_id).in_(ordered[i : i + 400]),
+                        col(Survey.ticket_id).in_(numbers),
                         col(Survey.sent_at).is_not(None),
                     )
                 ).all()

@@ -45,7 +45,7 @@ from cs_console.desk.ingest import (
     acknowledgement_may_be_due,
     store_attachments,
 )
-from cs_console.desk.ingest_batch import BatchLookups, flush_batch
+from cs_console.desk.ingest_batch import BatchLookups, flush_batch, in_chunks
 from cs_console.desk.sync_parse import BatchParser, OwedBody, Parsing, Prepared
 from cs_console.desk.ticket_sla import sla_columns
 from cs_console.desk.tickets import get_or_create_agent, normalize_tag
@@ -197,8 +197,7 @@ def _read(
 
 def _owed(session: Session, row_ids: list[int]) -> dict[int, _Owed]:
     found: dict[int, _Owed] = {}
-    for i in range(0, len(row_ids), 400):
-        chunk = row_ids[i : i + 400]
+    for chunk in in_chunks(row_ids):
         rows = session.execute(
             sa_select(  # type: ignore[call-overload]
                 MessageBodyPending.message_id,
@@ -243,10 +242,8 @@ def _ticket_rows(session: Session, ids: list[int]) -> dict[int, dict[str, Any]]:
     """The tickets' columns this step reads or changes, with a copy as loaded (``_loaded``)."""
     found: dict[int, dict[str, Any]] = {}
     columns = [_TICKET.c[name] for name in _TICKET_COLUMNS]
-    for i in range(0, len(ids), 400):
-        for values in session.execute(
-            sa_select(*columns).where(_TICKET.c.id.in_(ids[i : i + 400]))
-        ):
+    for chunk in in_chunks(ids):
+        for values in session.execute(sa_select(*columns).where(_TICKET.c.id.in_(chunk))):
             row = dict(zip(_TICKET_COLUMNS, values, strict=True))
             row["_loaded"] = dict(row)
             found[row["id"]] = row
@@ -279,11 +276,9 @@ def _write_tickets(connection: Connection, rows: Iterable[dict[str, Any]]) -> No
 
 def _tags(session: Session, ticket_ids: list[int]) -> dict[int, list[str]]:
     found: dict[int, list[str]] = {}
-    for i in range(0, len(ticket_ids), 400):
+    for chunk in in_chunks(ticket_ids):
         rows = session.exec(
-            select(TicketTag.ticket_id, TicketTag.tag).where(
-                col(TicketTag.ticket_id).in_(ticket_ids[i : i + 400])
-            )
+            select(TicketTag.ticket_id, TicketTag.tag).where(col(TicketTag.ticket_id).in_(chunk))
         ).all()
         for ticket_id, tag in rows:
             found.setdefault(ticket_id, []).append(tag)
