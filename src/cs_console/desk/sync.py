@@ -426,11 +426,12 @@ def _sync_folder(
         credential = as_credential(get_password(account))
         return MailboxRef(imap_endpoint(account), credential, folder, uidvalidity)
 
-    # A large sync records its batches from their headers without checkpoints of the
-    # database's log: the first commit of the bodies, which waits for parsing anyway, makes one.
-    writes = bulk_writes(engine) if is_large(total) else engine
+    # A large sync records its batches without checkpoints of the database's log: the next
+    # commit without that (the bodies' first, which waits for parsing anyway) makes one.
+    large = is_large(total)
+    writes = bulk_writes(engine) if large else engine
     with ExitStack() as stack:
-        if is_large(total):
+        if large:
             stack.enter_context(bulk_gc())  # before the parser processes fork: they inherit it
         parser = stack.enter_context(
             BatchParser(

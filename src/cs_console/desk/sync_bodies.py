@@ -405,10 +405,15 @@ def _give_up(engine: Engine, row_id: int, exc: BaseException) -> None:
         session.commit()
 
 
+def _nothing_owed(session: Session) -> bool:
+    """Whether no message waits for its body, the usual case: one cheap query."""
+    return session.exec(select(MessageBodyPending.message_id).limit(1)).first() is None
+
+
 def owed_body_sources(engine: Engine) -> list[tuple[str, str]]:
     """The (account, folder) pairs that have messages waiting for their bodies (usually none)."""
     with Session(engine) as session:
-        if session.exec(select(MessageBodyPending.message_id).limit(1)).first() is None:
+        if _nothing_owed(session):
             return []
         rows = session.exec(
             select(Message.source_account, Message.source_folder)
@@ -421,7 +426,7 @@ def owed_body_sources(engine: Engine) -> list[tuple[str, str]]:
 def count_owed_bodies(engine: Engine, account: str, folder: str) -> int:
     """How many messages of a folder wait for their bodies (usually none: one cheap query)."""
     with Session(engine) as session:
-        if session.exec(select(MessageBodyPending.message_id).limit(1)).first() is None:
+        if _nothing_owed(session):
             return 0  # the no-news poll's case: the join below would walk the folder's messages
         found = session.exec(
             select(func.count())
