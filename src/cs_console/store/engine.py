@@ -59,15 +59,22 @@ def _sqlite_begin(connection: Any) -> None:
     # wait their turn instead. Read-only work may pass sqlite_begin="DEFERRED".
     options = connection.get_execution_options()
     level = "FULL" if options.get("sqlite_durable") else "NORMAL"
-    if connection.info.get("synchronous", "NORMAL") != level:  # only between transactions
-        connection.exec_driver_sql(f"PRAGMA synchronous={level}")
-        connection.info["synchronous"] = level
+    _set_pragma(connection, "synchronous", level, default="NORMAL")
     pages = 0 if options.get("sqlite_bulk") else SQLITE_AUTOCHECKPOINT
-    if connection.info.get("wal_autocheckpoint", SQLITE_AUTOCHECKPOINT) != pages:
-        connection.exec_driver_sql(f"PRAGMA wal_autocheckpoint={pages}")
-        connection.info["wal_autocheckpoint"] = pages
+    _set_pragma(connection, "wal_autocheckpoint", pages, default=SQLITE_AUTOCHECKPOINT)
     mode = options.get("sqlite_begin", "IMMEDIATE")
     connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _set_pragma(connection: Any, name: str, value: object, *, default: object) -> None:
+    """Set a connection's PRAGMA for the transaction about to begin, if it is not set so already.
+
+    Only between transactions (``synchronous`` cannot change inside one); the
+    value last set is remembered on the connection, ``default`` until then.
+    """
+    if connection.info.get(name, default) != value:
+        connection.exec_driver_sql(f"PRAGMA {name}={value}")
+        connection.info[name] = value
 
 
 def durable(engine: Engine) -> Engine:
